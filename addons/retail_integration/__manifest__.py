@@ -1,0 +1,30 @@
+{
+    "name": "Retail Integration",
+    "summary": "Channel backends, external references, encrypted secrets and "
+    "the exceptions inbox for storefront, POS and carrier integrations",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "license": "LGPL-3",
+    "author": "Retail Integration for Odoo",
+    "website": "https://github.com/retail-integration/retail-integration",
+    "depends": ["mail", "product", "queue_job", "sales_team", "stock"],
+    "external_dependencies": {"python": ["cryptography"]},
+    "data": [
+        "security/retail_integration_groups.xml",
+        "security/ir.model.access.csv",
+        "security/retail_integration_rules.xml",
+        "data/queue_job_channel_data.xml",
+        "data/retail_integration_actions.xml",
+        "views/retail_backend_views.xml",
+        "views/retail_external_ref_views.xml",
+        "views/retail_sync_exception_views.xml",
+        "views/retail_integration_menus.xml",
+    ],
+    "demo": ["demo/retail_backend_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["retail_integration/static/src/tours/*.js"],
+    },
+    "post_load": "post_load",
+    "application": True,
+    "installable": True,
+}

@@ -1,0 +1,152 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+
+class ExternalRefConflict(RetryableJobError):
+    """Another transaction bound the same external id first: retry to see it."""
+
+
+class RetailExternalRef(models.Model):
+    """Which Odoo record an id of a backend stands for, and back.
+
+    One reference per (backend, model, external id) and per (backend, model,
+    record); both are unique indexes, so each lookup is one index scan.
+    """
+
+    _name = "retail.external.ref"
+    _description = "External Reference"
+    _rec_name = "external_id"
+    _order = "id desc"
+
+    backend_id = fields.Many2one(
+        "retail.backend", required=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    res_model = fields.Char("Model", required=True)
+    res_id = fields.Many2oneReference("Record ID", model_field="res_model", required=True)
+    external_id = fields.Char("External ID", required=True)
+    sync_date = fields.Datetime("Last Synchronised", default=fields.Datetime.now)
+
+    _sql_constraints = [
+        (
+            "external_uniq",
+            "unique(backend_id, res_model, external_id)",
+            "This external id is already bound to a record of this backend.",
+        ),
+        (
+            "record_uniq",
+            "unique(backend_id, res_model, res_id)",
+            "This record is already bound to an external id of this backend.",
+        ),
+    ]
+
+    @api.depends("res_model", "res_id", "external_id")
+    def _compute_display_name(self):
+        for ref in self:
+            ref.display_name = f"{ref.external_id} → {ref.res_model},{ref.res_id}"
+
+    @api.model
+    def _find_record(self, backend, model, external_id):
+        """The record of ``model`` bound to ``external_id`` (empty if none)."""
+        ref = self.sudo().search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", model),
+                ("external_id", "=", str(external_id)),
+            ],
+            limit=1,
+        )
+        return self.env[model].browse(ref.res_id)
+
+    @api.model
+    def _external_id(self, backend, record):
+        """The external id ``record`` has in ``backend`` (False if none)."""
+        ref = self.sudo().search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+            ],
+            limit=1,
+        )
+        return ref.external_id or False
+
+    @api.model
+    def _lock_external_id(self, backend, model, external_id):
+        """Serialise work on one external id across transactions and workers.
+
+        Taken before looking up and creating the record an external id stands
+        for; a second job on the same id is retried shortly instead of creating
+        a twin. The lock ends with the transaction.
+        """
+        key = f"retail.external.ref:{backend.id}:{model}:{external_id}"
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+        if not self.env.cr.fetchone()[0]:
+            raise ExternalRefConflict(
+                _("%(model)s %(id)s is being imported by another job.", model=model, id=external_id),
+                seconds=2,
+            )
+
+    @api.model
+    def _bind(self, backend, record, external_id):
+        """Bind ``record`` to ``external_id`` in ``backend``; return the reference.
+
+        Idempotent. If another transaction bound the same external id to another
+        record, raise ``ExternalRefConflict`` (retryable): nothing is lost, the
+        retry finds the winner's record. A record already bound to another
+        external id is a data problem: ``UserError``. A conflict with a transaction that
+        committed after ours began surfaces as PostgreSQL's serialization
+        failure, which Odoo and queue_job retry as well.
+        """
+        record.ensure_one()
+        external_id = str(external_id)
+        self.flush_model()
+        self.env.cr.execute(
+            """
+            INSERT INTO retail_external_ref
+                (backend_id, company_id, res_model, res_id, external_id, sync_date,
+                 create_uid, create_date, write_uid, write_date)
+            VALUES (%(backend)s, %(company)s, %(model)s, %(res_id)s, %(external_id)s,
+                    now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC',
+                    %(uid)s, now() at time zone 'UTC')
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """,
+            {
+                "backend": backend.id,
+                "company": backend.company_id.id,
+                "model": record._name,
+                "res_id": record.id,
+                "external_id": external_id,
+                "uid": self.env.uid,
+            },
+        )
+        row = self.env.cr.fetchone()
+        if row:
+            return self.browse(row[0])
+        domain = [("backend_id", "=", backend.id), ("res_model", "=", record._name)]
+        ref = self.sudo().search(domain + [("external_id", "=", external_id)], limit=1)
+        if ref.res_id == record.id:
+            ref.sync_date = fields.Datetime.now()
+            return ref.with_env(self.env)
+        if ref:
+            raise ExternalRefConflict(
+                _(
+                    "%(model)s %(id)s was bound to another record meanwhile.",
+                    model=record._name,
+                    id=external_id,
+                ),
+                seconds=2,
+            )
+        bound = self.sudo().search(domain + [("res_id", "=", record.id)], limit=1)
+        raise UserError(
+            _(
+                "%(record)s is already bound to %(bound)s in %(backend)s, not to %(id)s.",
+                record=record.display_name,
+                bound=bound.external_id,
+                backend=backend.display_name,
+                id=external_id,
+            )
+        )

@@ -1,0 +1,138 @@
+import threading
+
+import psycopg2
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..models.retail_external_ref import ExternalRefConflict
+from .common import RetailCase
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestExternalRef(RetailCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.refs = cls.env["retail.external.ref"]
+        cls.partner = cls.env["res.partner"].create({"name": "Ada"})
+
+    def test_bind_and_look_up_both_ways(self):
+        ref = self.refs._bind(self.backend, self.partner, 4711)
+        self.assertEqual(ref.external_id, "4711")
+        self.assertEqual(ref.company_id, self.backend.company_id)
+        self.assertEqual(self.refs._find_record(self.backend, "res.partner", "4711"), self.partner)
+        self.assertEqual(self.refs._external_id(self.backend, self.partner), "4711")
+        self.assertFalse(self.refs._find_record(self.backend, "res.partner", "0"))
+        self.assertFalse(self.refs._external_id(self.backend, self.env.user.partner_id))
+
+    def test_bind_is_idempotent(self):
+        first = self.refs._bind(self.backend, self.partner, "A1")
+        self.assertEqual(self.refs._bind(self.backend, self.partner, "A1"), first)
+        self.assertEqual(self.refs.search_count([("external_id", "=", "A1")]), 1)
+
+    def test_ids_are_per_backend(self):
+        other = self.env["retail.backend"].create(self._backend_vals(code="other_shop"))
+        twin = self.env["res.partner"].create({"name": "Ada (other shop)"})
+        self.refs._bind(self.backend, self.partner, "A1")
+        self.refs._bind(other, twin, "A1")
+        self.assertEqual(self.refs._find_record(other, "res.partner", "A1"), twin)
+
+    def test_same_external_id_on_another_record_is_retryable(self):
+        self.refs._bind(self.backend, self.partner, "A1")
+        twin = self.env["res.partner"].create({"name": "Ada twin"})
+        with self.assertRaises(ExternalRefConflict):
+            self.refs._bind(self.backend, twin, "A1")
+
+    def test_record_bound_elsewhere_is_a_clear_error(self):
+        self.refs._bind(self.backend, self.partner, "A1")
+        with self.assertRaisesRegex(UserError, "already bound to A1"):
+            self.refs._bind(self.backend, self.partner, "B2")
+
+    def test_lookups_use_the_unique_indexes(self):
+        self.refs._bind(self.backend, self.partner, "A1")
+        self.env.flush_all()
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        for where, params in (
+            ("backend_id = %s AND res_model = %s AND external_id = %s", ["A1"]),
+            ("backend_id = %s AND res_model = %s AND res_id = %s", [self.partner.id]),
+        ):
+            self.env.cr.execute(
+                f"EXPLAIN SELECT id FROM retail_external_ref WHERE {where}",
+                [self.backend.id, "res.partner", *params],
+            )
+            plan = " ".join(row[0] for row in self.env.cr.fetchall())
+            self.assertIn("Index", plan)
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestExternalRefConcurrency(RetailCase):
+    """Two workers importing the same customer at once, on committed data."""
+
+    def setUp(self):
+        super().setUp()
+        with self.committed_env() as env:
+            backend = env["retail.backend"].create(self._backend_vals(code="concurrency_shop"))
+            self.backend_id = backend.id
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        with self.committed_env() as env:
+            env["res.partner"].search([("name", "like", "Concurrent customer")]).unlink()
+            env["retail.backend"].browse(self.backend_id).unlink()
+
+    def _import_customer(self, worker, created, results):
+        """What an order import does: look up, else create and bind; retry on conflict."""
+        for attempt in range(1, 6):
+            try:
+                with self.committed_env() as env:
+                    backend = env["retail.backend"].browse(self.backend_id)
+                    refs = env["retail.external.ref"]
+                    partner = refs._find_record(backend, "res.partner", "C-1")
+                    if not partner:
+                        partner = env["res.partner"].create({"name": f"Concurrent customer {worker}"})
+                        if attempt == 1:
+                            created.wait(timeout=10)  # both have created theirs
+                        refs._bind(backend, partner, "C-1")
+                    results.append((worker, attempt, partner.id))
+                return
+            except ExternalRefConflict:
+                continue
+            except psycopg2.OperationalError as err:
+                if err.pgcode != psycopg2.errorcodes.SERIALIZATION_FAILURE:
+                    raise
+        results.append((worker, "gave up", None))
+
+    @mute_logger("odoo.sql_db")
+    def test_two_transactions_end_with_one_reference(self):
+        created = threading.Barrier(2)
+        results = []
+        threads = [
+            threading.Thread(target=self._import_customer, args=(n, created, results))
+            for n in (1, 2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        self.assertEqual(len(results), 2, results)
+        partner_ids = {partner_id for _worker, _attempt, partner_id in results}
+        self.assertEqual(len(partner_ids), 1, f"both ended on one customer: {results}")
+        self.assertEqual(sorted(attempt for _w, attempt, _p in results), [1, 2])
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT res_id FROM retail_external_ref WHERE backend_id = %s", [self.backend_id]
+            )
+            self.assertEqual([row[0] for row in cr.fetchall()], list(partner_ids))
+            cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE 'Concurrent customer%%'")
+            self.assertEqual(cr.fetchone()[0], 1, "the loser's customer was rolled back")
+
+    def test_lock_turns_a_second_worker_away(self):
+        with self.committed_env() as env1, self.committed_env() as env2:
+            backend1 = env1["retail.backend"].browse(self.backend_id)
+            backend2 = env2["retail.backend"].browse(self.backend_id)
+            env1["retail.external.ref"]._lock_external_id(backend1, "sale.order", "1001")
+            with self.assertRaises(ExternalRefConflict):
+                env2["retail.external.ref"]._lock_external_id(backend2, "sale.order", "1001")
+            env2["retail.external.ref"]._lock_external_id(backend2, "sale.order", "1002")
