@@ -110,16 +110,19 @@ class RetailSyncException(models.Model):
     @api.model
     def _report(
         self, cause, *, name=None, backend=None, kind="other", detail=None,
-        document=None, source=None, key=None,
+        document=None, source=None, key=None, per_source=True,
     ):
         """Record a problem, or count a repeat of an open one; return it.
 
         ``key`` says what makes two reports the same problem (by default the
-        cause) for the same source (or document, or backend). Safe under
-        concurrency: one atomic upsert on the open-fingerprint index.
+        cause) for the same source (or document, or backend). With
+        ``per_source=False`` the same key groups reports of many sources into
+        one record (fifty orders failing on one unknown SKU are one problem);
+        it keeps the first source. Safe under concurrency: one atomic upsert
+        on the open-fingerprint index.
         """
         backend = backend or self.env["retail.backend"]
-        anchor_record = source or document
+        anchor_record = (source or document) if per_source else None
         anchor = f"{anchor_record._name},{anchor_record.id}" if anchor_record else ""
         fingerprint = self._fingerprint(backend, kind, anchor, key or cause)
         company = backend.company_id

@@ -62,6 +62,15 @@ class TestSyncException(RetailCase):
         other = self._report_unknown_sku("SKU-2")
         self.assertNotEqual(other, first)
 
+    def test_one_cause_across_sources_can_group(self):
+        first, second = self.env["res.partner"].create([{"name": "M1"}, {"name": "M2"}])
+        kwargs = {"backend": self.backend, "key": "sku:X", "per_source": False}
+        grouped = self.Exception._report("Unknown SKU X", source=first, **kwargs)
+        self.assertEqual(self.Exception._report("Unknown SKU X", source=second, **kwargs), grouped)
+        self.assertEqual(grouped.source_id, first.id)
+        separate = self.Exception._report("Unknown SKU X", source=second, key="sku:X")
+        self.assertNotEqual(separate, grouped)
+
     def test_a_closed_problem_that_returns_is_new_again(self):
         first = self._report_unknown_sku()
         first.action_resolve()

@@ -1,0 +1,3 @@
+from . import retail_webhook_endpoint
+from . import retail_inbound_message
+from . import retail_backend

@@ -1,0 +1,308 @@
+import json
+import logging
+import time
+import traceback
+from datetime import timedelta
+
+import psycopg2
+import requests
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import config
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+_logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# Failures that may pass by themselves: the job is retried with backoff.
+TRANSIENT_ERRORS = (RetryableJobError, requests.ConnectionError, requests.Timeout)
+GC_BATCH = 1000
+
+
+class RetailInboundMessage(models.Model):
+    """One webhook a channel posted, as received, and what processing made of it."""
+
+    _name = "retail.inbound.message"
+    _description = "Inbound Webhook Message"
+    _inherit = ["mail.thread"]
+    _order = "received_at desc, id desc"
+
+    endpoint_id = fields.Many2one(
+        "retail.webhook.endpoint", required=True, ondelete="cascade", readonly=True
+    )
+    backend_id = fields.Many2one("retail.backend", required=True, readonly=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    topic = fields.Char(readonly=True, index=True)
+    delivery_id = fields.Char(required=True, readonly=True)
+    correlation_id = fields.Char(readonly=True, index=True)
+    received_at = fields.Datetime(required=True, readonly=True, index=True)
+    body = fields.Text(readonly=True)
+    body_hash = fields.Char(readonly=True)
+    headers = fields.Json("Headers (JSON)", readonly=True)
+    headers_text = fields.Text("Headers", compute="_compute_headers_text")
+    state = fields.Selection(
+        [
+            ("received", "Received"),
+            ("queued", "Queued"),
+            ("processing", "Processing"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+            ("ignored", "Ignored"),
+        ],
+        required=True,
+        default="received",
+        readonly=True,
+        index=True,
+        help="Received: stored, waiting for its backend to be active. Queued: its job "
+        "waits to run. Ignored: no handler for its topic, or a topic the endpoint "
+        "does not accept.",
+    )
+    job_uuid = fields.Char(readonly=True, copy=False, index=True)
+    attempts = fields.Integer(readonly=True)
+    started_at = fields.Datetime(readonly=True)
+    processed_at = fields.Datetime(readonly=True)
+    duration_ms = fields.Integer("Processing Time (ms)", readonly=True)
+    result = fields.Char(readonly=True, help="What processing did, in plain words.")
+    error = fields.Text("Cause", readonly=True)
+    error_detail = fields.Text("Technical Detail", readonly=True)
+    exception_id = fields.Many2one("retail.sync.exception", readonly=True, copy=False)
+    res_model = fields.Char("Document Model", readonly=True)
+    res_id = fields.Many2oneReference("Document ID", model_field="res_model", readonly=True)
+
+    _sql_constraints = [
+        (
+            "delivery_uniq",
+            "unique(endpoint_id, delivery_id)",
+            "This delivery was already received on this endpoint.",
+        ),
+    ]
+
+    @api.depends("topic", "delivery_id")
+    def _compute_display_name(self):
+        for message in self:
+            message.display_name = f"{message.topic} · {message.delivery_id}"
+
+    @api.depends("headers")
+    def _compute_headers_text(self):
+        for message in self:
+            message.headers_text = json.dumps(message.headers or {}, indent=2, sort_keys=True)
+
+    # Storing -------------------------------------------------------------------
+
+    @api.model
+    def _insert_once(self, endpoint, **vals):
+        """INSERT the message unless its delivery id is known; None if it is.
+
+        The unique index decides between concurrent twins, not a prior read.
+        """
+        self.env.cr.execute(
+            """
+            INSERT INTO retail_inbound_message
+                (endpoint_id, backend_id, company_id, topic, delivery_id, correlation_id,
+                 received_at, body, body_hash, headers, state, attempts,
+                 create_uid, create_date, write_uid, write_date)
+            VALUES (%(endpoint)s, %(backend)s, %(company)s, %(topic)s, %(delivery_id)s,
+                    %(correlation_id)s, %(now)s, %(body)s, %(body_hash)s, %(headers)s,
+                    %(state)s, 0, %(uid)s, %(now)s, %(uid)s, %(now)s)
+            ON CONFLICT (endpoint_id, delivery_id) DO NOTHING
+            RETURNING id
+            """,
+            {
+                "endpoint": endpoint.id,
+                "backend": endpoint.backend_id.id,
+                "company": endpoint.company_id.id,
+                "now": fields.Datetime.now(),
+                "uid": self.env.uid,
+                **vals,
+                "headers": json.dumps(vals["headers"]),
+            },
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else None
+
+    def _enqueue(self):
+        """One job per message, on its backend's channel, in this transaction."""
+        for message in self:
+            job = message.backend_id._with_delay(
+                message,
+                max_retries=MAX_ATTEMPTS,
+                description=_("Process webhook %(topic)s", topic=message.topic),
+            )._process()
+            message.write({"state": "queued", "job_uuid": job.uuid})
+
+    # Processing ----------------------------------------------------------------
+
+    def _webhook_handlers(self):
+        """Map (provider, topic) to a handler method name; provider "*" is any.
+
+        Connector modules extend this. A handler takes the parsed payload,
+        does its work idempotently and returns what it did in plain words.
+        """
+        return {
+            ("*", "ping"): "_handle_ping",
+            ("*", "test"): "_handle_ping",
+            ("*", "webhook.test"): "_handle_ping",
+        }
+
+    def _find_handler(self):
+        handlers = self._webhook_handlers()
+        name = handlers.get((self.backend_id.provider, self.topic)) or handlers.get(
+            ("*", self.topic)
+        )
+        return getattr(self, name) if name else None
+
+    def _handle_ping(self, payload):
+        return _("Ping received.")
+
+    def _link_document(self, record):
+        """Note the business record this message created or updated."""
+        self.write({"res_model": record._name, "res_id": record.id})
+
+    def _process(self):
+        """Job: run the topic's handler; transient errors retry, others fail."""
+        self.ensure_one()
+        if self.state not in ("queued", "processing"):
+            return _("Nothing to do: the message is %(state)s.", state=self.state)
+        started = time.monotonic()
+        self.write(
+            {"state": "processing", "attempts": self.attempts + 1, "started_at": fields.Datetime.now()}
+        )
+        handler = self._find_handler()
+        if handler is None:
+            result = _(
+                "No handler for topic %(topic)s of provider %(provider)s: stored, not processed.",
+                topic=self.topic,
+                provider=self.backend_id.provider,
+            )
+            self._finish("ignored", started, result=result)
+            return result
+        try:
+            with self.env.cr.savepoint():
+                result = handler(json.loads(self.body))
+        except psycopg2.OperationalError:
+            raise  # lock or serialization conflict: queue_job retries the job
+        except TRANSIENT_ERRORS as err:
+            if not self._is_last_attempt():
+                raise RetryableJobError(str(err)) from err
+            self._fail(err, started, last_attempt=True)
+            return self.error
+        except Exception as err:  # noqa: BLE001 - any other error is the data's: fail now
+            self._fail(err, started)
+            return self.error
+        self._finish("done", started, result=result or _("Processed."))
+        return self.result
+
+    def _is_last_attempt(self):
+        job = self.env["queue.job"].sudo().search([("uuid", "=", self.job_uuid)], limit=1)
+        # queue_job counts this attempt only once it ends.
+        return not job or job.retry + 1 >= job.max_retries
+
+    def _finish(self, state, started, **vals):
+        self.write(
+            {
+                "state": state,
+                "processed_at": fields.Datetime.now(),
+                "duration_ms": int((time.monotonic() - started) * 1000),
+                "error": False,
+                "error_detail": False,
+                **vals,
+            }
+        )
+        exception = self.exception_id
+        unfinished = ("received", "queued", "processing", "failed")
+        if exception and not self.search_count(
+            [("exception_id", "=", exception.id), ("state", "in", unfinished)]
+        ):
+            exception.sudo().write({"state": "resolved"})
+            exception.sudo().message_post(body=_("Resolved: every message it held succeeded."))
+
+    def _fail(self, err, started, last_attempt=False):
+        if isinstance(err, UserError | ValidationError):
+            cause = str(err.args[0]) if err.args else str(err)
+        elif last_attempt:
+            cause = _(
+                "The channel or a service kept failing (%(error)s); %(count)s attempts made.",
+                error=err,
+                count=self.attempts,
+            )
+        else:
+            cause = _("Unexpected error while processing: %(error)s", error=err)
+        detail = "".join(traceback.format_exception(err))
+        exception = self.env["retail.sync.exception"].sudo()._report(
+            cause,
+            name=_("Webhook %(topic)s could not be processed", topic=self.topic),
+            backend=self.backend_id,
+            kind="connection" if last_attempt else "data",
+            detail=detail,
+            source=self,
+            key=f"webhook:{self.topic}:{cause}",
+            per_source=False,
+        )
+        self.write(
+            {
+                "state": "failed",
+                "processed_at": fields.Datetime.now(),
+                "duration_ms": int((time.monotonic() - started) * 1000),
+                "error": cause,
+                "error_detail": detail,
+                "exception_id": exception.id,
+            }
+        )
+        self.message_post(body=_("Processing failed: %(cause)s", cause=cause))
+        _logger.info("Inbound message %s failed: %s", self.id, cause)
+
+    # Actions -------------------------------------------------------------------
+
+    def action_retry(self):
+        retryable = self.filtered(lambda m: m.state in ("failed", "ignored", "received"))
+        if not retryable:
+            raise UserError(_("Only failed, ignored or received messages can be retried."))
+        for message in retryable:
+            message.message_post(body=_("Retry requested."))
+        retryable.write({"state": "queued"})
+        retryable._enqueue()
+
+    def _retail_exception_retry(self):
+        """The inbox's Retry: every failed message held by the same exception."""
+        failed = self.search(
+            [("exception_id", "in", self.exception_id.ids), ("state", "=", "failed")]
+        )
+        (failed | self.filtered(lambda m: m.state == "failed")).action_retry()
+
+    def action_open_document(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "views": [(False, "form")],
+        }
+
+    def action_open_job(self):
+        self.ensure_one()
+        job = self.env["queue.job"].search([("uuid", "=", self.job_uuid)], limit=1)
+        if not job:
+            raise UserError(_("The job of this message was already cleaned up."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "queue.job",
+            "res_id": job.id,
+            "views": [(False, "form")],
+        }
+
+    @api.model
+    def _gc_processed(self):
+        """Cron: delete done and ignored messages past the retention period, in
+        small batches so that the table stays available under load."""
+        days = int(config.get("retail_webhook_retention_days") or 30)
+        limit = fields.Datetime.now() - timedelta(days=days)
+        domain = [("state", "in", ("done", "ignored")), ("received_at", "<", limit)]
+        deleted = 0
+        while True:
+            batch = self.search(domain, limit=GC_BATCH)
+            if not batch:
+                return deleted
+            deleted += len(batch)
+            batch.unlink()

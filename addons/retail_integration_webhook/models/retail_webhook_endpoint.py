@@ -1,0 +1,393 @@
+import logging
+import math
+import secrets
+import time
+import uuid
+
+from odoo import _, api, fields, models, sql_db
+from odoo.tools import config
+
+from ..lib import schemes
+from ..lib.ratelog import RateLimitedLog
+from ..lib.request import Outcome, body_digest
+
+_logger = logging.getLogger(__name__)
+_rejection_log = RateLimitedLog(interval=60)
+
+ROUTE = "/retail/webhook/"
+JSON_TYPES = ("application/json",)
+
+
+def global_max_body_size():
+    """Largest body any endpoint may take, checked before the endpoint is known."""
+    return int(config.get("retail_webhook_max_body_size") or 10 * 1024 * 1024)
+
+
+def _new_token():
+    return secrets.token_urlsafe(32)
+
+
+def _reject(status, code, reason, **headers):
+    return Outcome(status, {"error": code, "message": reason}, headers)
+
+
+class RetailWebhookEndpoint(models.Model):
+    """A URL a channel posts its webhooks to, and how to trust what it posts."""
+
+    _name = "retail.webhook.endpoint"
+    _description = "Inbound Webhook Endpoint"
+    _inherit = ["mail.thread", "retail.secret.mixin"]
+    _order = "name, id"
+    _secret_fields = ("secret", "secret_previous")
+
+    name = fields.Char(required=True, tracking=True)
+    backend_id = fields.Many2one("retail.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    active = fields.Boolean(default=True, tracking=True)
+    token = fields.Char(
+        required=True,
+        copy=False,
+        default=lambda self: _new_token(),
+        readonly=True,
+        groups="base.group_system",
+    )
+    url = fields.Char("Webhook URL", compute="_compute_url")
+    scheme = fields.Selection(
+        [
+            ("standard", "Standard Webhooks"),
+            ("shopify", "Shopify"),
+            ("woocommerce", "WooCommerce"),
+            ("stripe", "Stripe-style"),
+            ("github", "GitHub-style"),
+        ],
+        string="Signature Scheme",
+        required=True,
+        default="standard",
+        tracking=True,
+    )
+    secret = fields.Char(
+        "Signing Secret",
+        compute="_compute_secret_fields",
+        inverse="_inverse_secret_fields",
+        help="The secret the channel signs with. Stored encrypted, never shown again.",
+    )
+    secret_sealed = fields.Char(copy=False, groups="base.group_system")
+    secret_is_set = fields.Boolean(compute="_compute_secret_is_set")
+    secret_previous = fields.Char(
+        "Previous Secret",
+        compute="_compute_secret_fields",
+        inverse="_inverse_secret_fields",
+        help="Still accepted while the channel moves to the new secret; clear it after.",
+    )
+    secret_previous_sealed = fields.Char(copy=False, groups="base.group_system")
+    secret_previous_is_set = fields.Boolean(compute="_compute_secret_is_set")
+    tolerance = fields.Integer(
+        "Timestamp Tolerance (s)",
+        default=300,
+        help="How far a signed timestamp may be from now (Standard Webhooks, Stripe).",
+    )
+    max_body_size = fields.Integer("Maximum Body Size (bytes)", default=1024 * 1024)
+    topics = fields.Char(
+        "Accepted Topics",
+        help="Comma-separated; empty accepts every topic. Others are stored as ignored.",
+    )
+    rate_limit = fields.Float("Rate Limit (requests/s)", default=50.0)
+    rate_burst = fields.Integer("Burst", default=100)
+    message_ids = fields.One2many("retail.inbound.message", "endpoint_id")
+    message_count = fields.Integer(compute="_compute_message_count")
+    rejected_count = fields.Integer("Rejected Requests", compute="_compute_runtime")
+    last_rejected_at = fields.Datetime("Last Rejection", compute="_compute_runtime")
+    last_rejection = fields.Char("Last Rejection Reason", compute="_compute_runtime")
+
+    _sql_constraints = [
+        ("token_uniq", "unique(token)", "The webhook token must be unique."),
+        ("tolerance_positive", "CHECK(tolerance > 0)", "The tolerance must be positive."),
+        ("size_positive", "CHECK(max_body_size > 0)", "The maximum body size must be positive."),
+        ("rate_positive", "CHECK(rate_limit > 0 AND rate_burst >= 1)", "The rate limit must be positive."),
+    ]
+
+    def init(self):
+        # Per-endpoint counters and token buckets, shared by all workers and only
+        # read and written through _runtime_cursor(). Unlogged: losing them in a
+        # crash only resets the buckets and the rejection counts.
+        self.env.cr.execute(
+            """
+            CREATE UNLOGGED TABLE IF NOT EXISTS retail_webhook_endpoint_runtime (
+                endpoint_id integer PRIMARY KEY,
+                tokens double precision NOT NULL DEFAULT 0,
+                refilled_at timestamp NOT NULL DEFAULT (now() at time zone 'UTC'),
+                allowed boolean NOT NULL DEFAULT true,
+                rejected_count integer NOT NULL DEFAULT 0,
+                last_rejected_at timestamp,
+                last_rejection varchar
+            )
+            """
+        )
+
+    @api.depends("token")
+    def _compute_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        for endpoint in self:
+            token = endpoint.sudo().token
+            endpoint.url = f"{base_url}{ROUTE}{token}" if token else False
+
+    def _compute_message_count(self):
+        groups = self.env["retail.inbound.message"]._read_group(
+            [("endpoint_id", "in", self.ids)], ["endpoint_id"], ["__count"]
+        )
+        counts = {endpoint.id: count for endpoint, count in groups}
+        for endpoint in self:
+            endpoint.message_count = counts.get(endpoint.id, 0)
+
+    def _compute_runtime(self):
+        with self._runtime_cursor() as cr:
+            cr.execute(
+                """SELECT endpoint_id, rejected_count, last_rejected_at, last_rejection
+                   FROM retail_webhook_endpoint_runtime WHERE endpoint_id = ANY(%s)""",
+                [self.ids],
+            )
+            rows = {row[0]: row[1:] for row in cr.fetchall()}
+        for endpoint in self:
+            count, when, reason = rows.get(endpoint.id, (0, False, False))
+            endpoint.rejected_count = count
+            endpoint.last_rejected_at = when
+            endpoint.last_rejection = reason
+
+    def unlink(self):
+        ids = self.ids
+        res = super().unlink()
+        with self._runtime_cursor() as cr:
+            cr.execute(
+                "DELETE FROM retail_webhook_endpoint_runtime WHERE endpoint_id = ANY(%s)", [ids]
+            )
+        return res
+
+    def action_regenerate_token(self):
+        for endpoint in self:
+            endpoint.sudo().token = _new_token()
+            endpoint.message_post(body=_("New URL generated: the previous one stops working."))
+
+    def action_generate_secret(self):
+        """Generate a Standard Webhooks secret and show it this once."""
+        self.ensure_one()
+        from odoo.addons.retail_integration.lib.standard_webhooks import generate_secret
+
+        value = generate_secret()
+        self.secret = value
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Copy the secret now: it will not be shown again"),
+                "message": value,
+                "sticky": True,
+                "type": "warning",
+            },
+        }
+
+    def action_open_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "retail_integration_webhook.retail_inbound_message_action"
+        )
+        action["domain"] = [("endpoint_id", "=", self.id)]
+        return action
+
+    # Receiving ---------------------------------------------------------------
+
+    @api.model
+    def _receive(self, token, request):
+        """Check one request, cheapest check first; store it if it passes.
+
+        Returns the ``Outcome`` to answer. A rejected request creates nothing
+        but a counter increment on its endpoint.
+        """
+        if request.method != "POST":
+            return _reject(405, "method_not_allowed", "Use POST.", Allow="POST")
+        if request.content_length and request.content_length > global_max_body_size():
+            return _reject(413, "body_too_large", "The body is too large.")
+        endpoint = self._find_by_token(token)
+        if not endpoint:
+            self._log_rejection(None, "unknown_endpoint")
+            return _reject(404, "unknown_endpoint", "No webhook endpoint at this URL.")
+        outcome = endpoint._check_and_store(request)
+        if outcome.status >= 400:
+            endpoint._note_rejection(outcome.body["error"])
+        return outcome
+
+    @api.model
+    def _find_by_token(self, token):
+        if not token or len(token) > 64:
+            return self.browse()
+        return self.search([("token", "=", token), ("active", "=", True)], limit=1)
+
+    def _check_and_store(self, request):
+        self.ensure_one()
+        limit = self.max_body_size
+        if request.content_length and request.content_length > limit:
+            return _reject(413, "body_too_large", f"The body exceeds {limit} bytes.")
+        if self.scheme == "woocommerce" and schemes.is_woocommerce_ping(
+            request.headers, request.form
+        ):
+            return Outcome(200, {"status": "ping"})
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in JSON_TYPES:
+            return _reject(415, "unsupported_media_type", "Send application/json.")
+        retry_after = self._take_rate_token()
+        if retry_after:
+            return _reject(
+                429, "rate_limited", "Too many requests.", **{"Retry-After": str(retry_after)}
+            )
+        body = request.read_body(limit + 1)
+        if len(body) > limit:
+            return _reject(413, "body_too_large", f"The body exceeds {limit} bytes.")
+        if not body:
+            return _reject(400, "empty_body", "The body is empty.")
+        try:
+            verified = self._verify(request.headers, body)
+            text, payload = schemes.parse_json(body)
+        except schemes.Rejected as rejected:
+            return _reject(rejected.status, rejected.code, rejected.reason)
+        return self._store(request, body, text, payload, verified)
+
+    def _verify(self, headers, body):
+        secrets_ = [s for s in (self._get_secret("secret"), self._get_secret("secret_previous")) if s]
+        if not secrets_:
+            self.env["retail.sync.exception"]._report(
+                _("The webhook endpoint %(name)s has no signing secret, so it refuses "
+                  "every request. Set the secret the channel signs with.", name=self.name),
+                name=_("Webhook endpoint %(name)s has no secret", name=self.name),
+                backend=self.backend_id,
+                kind="configuration",
+                source=self,
+                key="no_secret",
+            )
+            raise schemes.Rejected(401, "no_secret", "The endpoint has no signing secret yet.")
+        verify = schemes.SCHEMES[self.scheme]
+        return verify(headers, body, secrets_, int(time.time()), self.tolerance)
+
+    def _store(self, request, body, text, payload, verified):
+        topic = verified.topic or (payload.get("type") if verified.topic_in_body else None)
+        topic = str(topic or "unknown")[:128]
+        delivery_id = verified.delivery_id
+        if not delivery_id and verified.topic_in_body:
+            delivery_id = payload.get("id")  # Stripe names its event in the body
+        # Without a delivery id, the body itself identifies a replay.
+        delivery_id = str(delivery_id or f"sha256:{body_digest(body)}")[:255]
+        accepted = [t.strip() for t in (self.topics or "").split(",") if t.strip()]
+        state = "queued"
+        if accepted and topic not in accepted:
+            state = "ignored"
+        elif self.backend_id.state != "active":
+            state = "received"  # kept until the backend is active again
+        message = self.env["retail.inbound.message"]._insert_once(
+            endpoint=self,
+            topic=topic,
+            delivery_id=delivery_id,
+            body=text,
+            body_hash=body_digest(body),
+            headers=request.stored_headers(),
+            state=state,
+            correlation_id=uuid.uuid4().hex,
+        )
+        if message is None:
+            return self._answer_duplicate(delivery_id, body)
+        if state == "queued":
+            message._enqueue()
+        status = {"queued": "accepted", "received": "accepted", "ignored": "ignored"}[state]
+        return Outcome(
+            202,
+            {"status": status, "correlation_id": message.correlation_id},
+            {"X-Correlation-Id": message.correlation_id},
+        )
+
+    def _answer_duplicate(self, delivery_id, body):
+        self.env.cr.execute(
+            """SELECT body_hash FROM retail_inbound_message
+               WHERE endpoint_id = %s AND delivery_id = %s""",
+            [self.id, delivery_id],
+        )
+        row = self.env.cr.fetchone()
+        if row and row[0] != body_digest(body):
+            return _reject(
+                409, "delivery_id_reused", "This delivery id came before with another body."
+            )
+        return Outcome(200, {"status": "duplicate"})
+
+    def _runtime_cursor(self):
+        """A short READ COMMITTED transaction on a connection of its own.
+
+        The runtime table is updated by every request of every worker: inside
+        the request's REPEATABLE READ transaction, concurrent updates of one row
+        would fail with serialization errors, and a rejected request's count
+        would be rolled back with it.
+        """
+        cr = sql_db.db_connect(self.env.cr.dbname).cursor()
+        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        return cr
+
+    def _take_rate_token(self):
+        """Token bucket shared by all workers; 0 if allowed, else seconds to wait."""
+        self.ensure_one()
+        params = {"id": self.id, "burst": float(self.rate_burst), "rate": self.rate_limit}
+        with self._runtime_cursor() as cr:
+            cr.execute(
+                """INSERT INTO retail_webhook_endpoint_runtime (endpoint_id, tokens)
+                   VALUES (%(id)s, %(burst)s) ON CONFLICT DO NOTHING""",
+                params,
+            )
+            # FOR UPDATE waits for a concurrent request, then reads its result.
+            cr.execute(
+                """
+                UPDATE retail_webhook_endpoint_runtime r
+                SET tokens = CASE WHEN b.refill >= 1 THEN b.refill - 1 ELSE b.refill END,
+                    allowed = b.refill >= 1,
+                    refilled_at = b.now
+                FROM (
+                    SELECT endpoint_id, now, LEAST(
+                        %(burst)s,
+                        tokens + %(rate)s * EXTRACT(EPOCH FROM now - refilled_at)
+                    ) AS refill
+                    FROM retail_webhook_endpoint_runtime,
+                         LATERAL (SELECT clock_timestamp() at time zone 'UTC' AS now) t
+                    WHERE endpoint_id = %(id)s
+                    FOR UPDATE OF retail_webhook_endpoint_runtime
+                ) b
+                WHERE r.endpoint_id = b.endpoint_id
+                RETURNING r.allowed, r.tokens
+                """,
+                params,
+            )
+            allowed, tokens = cr.fetchone()
+        if allowed:
+            return 0
+        return max(1, math.ceil((1 - tokens) / self.rate_limit))
+
+    def _note_rejection(self, code):
+        self.ensure_one()
+        with self._runtime_cursor() as cr:
+            cr.execute(
+                """
+                INSERT INTO retail_webhook_endpoint_runtime AS r
+                    (endpoint_id, tokens, rejected_count, last_rejected_at, last_rejection)
+                VALUES (%(id)s, %(burst)s, 1, now() at time zone 'UTC', %(code)s)
+                ON CONFLICT (endpoint_id) DO UPDATE SET
+                    rejected_count = r.rejected_count + 1,
+                    last_rejected_at = EXCLUDED.last_rejected_at,
+                    last_rejection = EXCLUDED.last_rejection
+                """,
+                {"id": self.id, "burst": float(self.rate_burst), "code": code},
+            )
+        self._log_rejection(self, code)
+
+    @api.model
+    def _log_rejection(self, endpoint, code):
+        key = (endpoint.id if endpoint else None, code)
+        held_back = _rejection_log.should_log(key)
+        if held_back is not None:
+            _logger.warning(
+                "Webhook rejected (%s) on endpoint %s; %s similar rejection(s) not logged",
+                code,
+                endpoint.id if endpoint else "unknown",
+                held_back,
+            )

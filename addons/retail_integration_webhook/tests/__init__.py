@@ -1,0 +1,5 @@
+from . import test_schemes
+from . import test_ratelog
+from . import test_receive
+from . import test_processing
+from . import test_ui

@@ -1,0 +1,164 @@
+import json
+from datetime import timedelta
+from unittest.mock import patch
+
+import requests
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..models.retail_inbound_message import RetailInboundMessage
+from .common import WebhookCase
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestProcessing(WebhookCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Message = cls.env["retail.inbound.message"]
+        cls.endpoint = cls.endpoints["standard"]
+
+    def _message(self, topic="ping", delivery_id=None, state="queued", payload=None):
+        delivery_id = delivery_id or f"d-{topic}-{self.Message.search_count([])}"
+        body = json.dumps(payload or {"type": topic, "data": {}})
+        message = self.Message._insert_once(
+            self.endpoint,
+            topic=topic,
+            delivery_id=delivery_id,
+            body=body,
+            body_hash="h",
+            headers={},
+            state=state,
+            correlation_id="c",
+        )
+        if state == "queued":
+            message._enqueue()
+        return message
+
+    def _failing_handler(self, error):
+        def handlers(records):
+            return {("*", "orders/create"): "_handle_test_failure"}
+
+        def handle(records, payload):
+            raise error
+
+        return patch.multiple(
+            RetailInboundMessage,
+            _webhook_handlers=handlers,
+            _handle_test_failure=handle,
+            create=True,
+        )
+
+    def test_ping_is_processed(self):
+        message = self._message()
+        message._process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.result, "Ping received.")
+        self.assertEqual(message.attempts, 1)
+        self.assertTrue(message.processed_at)
+
+    def test_unknown_topic_is_kept_and_marked_not_an_error(self):
+        message = self._message("carts/update")
+        result = message._process()
+        self.assertEqual(message.state, "ignored")
+        self.assertIn("No handler for topic carts/update", result)
+        self.assertFalse(self.env["retail.sync.exception"].search([("backend_id", "=", self.backend.id)]))
+
+    def test_processing_twice_does_nothing_more(self):
+        message = self._message()
+        message._process()
+        self.assertIn("Nothing to do", message._process())
+        self.assertEqual(message.attempts, 1)
+
+    def test_permanent_failure_goes_to_the_inbox_once_per_cause(self):
+        first = self._message("orders/create")
+        second = self._message("orders/create")
+        with self._failing_handler(UserError("No product has the SKU ABC-1.")):
+            first._process()
+            second._process()
+        self.assertEqual((first.state, second.state), ("failed", "failed"))
+        self.assertEqual(first.error, "No product has the SKU ABC-1.")
+        self.assertIn("UserError", first.error_detail)
+        exception = first.exception_id
+        self.assertEqual(second.exception_id, exception)
+        self.assertRecordValues(
+            exception, [{"kind": "data", "occurrence_count": 2, "state": "new", "retryable": True}]
+        )
+        self.assertIn("Processing failed", first.message_ids[0].body)
+
+    def test_inbox_retry_reruns_every_held_message_and_success_resolves(self):
+        first = self._message("orders/create")
+        second = self._message("orders/create")
+        with self._failing_handler(UserError("No product has the SKU ABC-1.")):
+            first._process()
+            second._process()
+        exception = first.exception_id
+        with trap_jobs() as trap:
+            exception.action_retry()
+            trap.assert_jobs_count(2)
+        self.assertEqual((first.state, second.state), ("queued", "queued"))
+        with patch.multiple(
+            RetailInboundMessage,
+            _webhook_handlers=lambda records: {("*", "orders/create"): "_handle_ping"},
+        ):
+            first._process()
+            self.assertEqual(exception.state, "in_progress", "one message still to go")
+            second._process()
+        self.assertEqual(exception.state, "resolved")
+
+    def test_transient_failure_retries_then_fails_on_the_last_attempt(self):
+        message = self._message("orders/create")
+        with self._failing_handler(requests.ConnectionError("connection refused")):
+            with self.assertRaises(RetryableJobError):
+                message._process()
+            job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+            job.retry = job.max_retries - 1
+            message._process()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("kept failing", message.error)
+        self.assertEqual(message.exception_id.kind, "connection")
+
+    def test_unexpected_error_fails_with_plain_words(self):
+        message = self._message("orders/create")
+        with self._failing_handler(KeyError("line_items")):
+            message._process()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("Unexpected error while processing", message.error)
+
+    def test_retry_from_the_list(self):
+        message = self._message("carts/update")
+        message._process()
+        with trap_jobs() as trap:
+            message.action_retry()
+            trap.assert_jobs_count(1)
+        self.assertEqual(message.state, "queued")
+        with self.assertRaises(UserError):
+            message.action_retry()
+
+    def test_jobs_run_through_queue_job(self):
+        with trap_jobs() as trap:
+            message = self._message()
+            trap.assert_jobs_count(1)
+            self.assertEqual(trap.enqueued_jobs[0].channel, "root.retail.hook_shop")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(message.state, "done")
+
+    def test_retention_cleans_processed_messages_only(self):
+        old_done = self._message()
+        old_done._process()
+        old_failed = self._message("orders/create")
+        old_failed.write({"state": "failed"})
+        recent = self._message()
+        recent._process()
+        long_ago = fields.Datetime.now() - timedelta(days=31)
+        (old_done | old_failed).write({"received_at": long_ago})
+        with freeze_time(fields.Datetime.now()):
+            self.assertEqual(self.Message._gc_processed(), 1)
+        self.assertFalse(old_done.exists())
+        self.assertTrue(old_failed.exists() and recent.exists())
