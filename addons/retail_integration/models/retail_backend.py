@@ -67,7 +67,9 @@ class RetailBackend(models.Model):
         copy=False,
         ondelete="restrict",
     )
-    job_channel = fields.Char(related="job_channel_id.complete_name", string="Job Channel")
+    job_channel = fields.Char(
+        related="job_channel_id.complete_name", string="Job Channel", store=True
+    )
     api_key = fields.Char(
         string="API Key",
         compute="_compute_secret_fields",

@@ -1,3 +1,4 @@
+import functools
 import os
 
 from odoo import _, api, models
@@ -7,6 +8,12 @@ from odoo.tools import config
 from ..lib.secretbox import SecretBox, SecretDecryptError, SecretKeyError
 
 KEY_SETTING = "retail_secret_key"
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_box(current, previous):
+    """The box for these keys: built once per process, not per request."""
+    return SecretBox(current, [k for k in previous.split(",") if k.strip()])
 
 
 class RetailSecretMixin(models.AbstractModel):
@@ -31,7 +38,7 @@ class RetailSecretMixin(models.AbstractModel):
         current = config.get(KEY_SETTING) or os.environ.get("RETAIL_SECRET_KEY")
         previous = config.get(f"{KEY_SETTING}_previous") or ""
         try:
-            return SecretBox(current, [k for k in previous.split(",") if k.strip()])
+            return _cached_box(current, previous)
         except SecretKeyError as err:
             raise UserError(
                 _(

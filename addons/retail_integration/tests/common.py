@@ -1,5 +1,6 @@
 """Helpers for the suite's tests; other modules import them too."""
 
+import os
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -12,8 +13,19 @@ from ..lib.secretbox import generate_key
 TEST_KEY = generate_key()
 
 
+def configured_keys():
+    """The keys the server was started with: what demo data was sealed with."""
+    keys = [
+        config.get("retail_secret_key") or os.environ.get("RETAIL_SECRET_KEY") or "",
+        config.get("retail_secret_key_previous") or "",
+    ]
+    return ",".join(k for k in keys if k)
+
+
 def secret_key_patcher(current=TEST_KEY, previous=""):
-    """Patch the server configuration's secrets key for a test."""
+    """Patch the server configuration's secrets key for a test. The keys the
+    server was started with stay readable, as previous keys."""
+    previous = ",".join(k for k in (previous, configured_keys()) if k)
     return patch.dict(
         config.options,
         {"retail_secret_key": current, "retail_secret_key_previous": previous},

@@ -124,13 +124,21 @@ class RetailInboundMessage(models.Model):
 
     def _enqueue(self):
         """One job per message, on its backend's channel, in this transaction."""
-        for message in self:
+        # No chatter bookkeeping on the job record: this runs on every accepted
+        # request. The job runs without this context (queue_job keeps only
+        # tz, lang and companies).
+        quiet = self.with_context(tracking_disable=True)
+        for message in quiet:
             job = message.backend_id._with_delay(
                 message,
                 max_retries=MAX_ATTEMPTS,
                 description=_("Process webhook %(topic)s", topic=message.topic),
             )._process()
-            message.write({"state": "queued", "job_uuid": job.uuid})
+            self.env.cr.execute(
+                "UPDATE retail_inbound_message SET state = 'queued', job_uuid = %s WHERE id = %s",
+                [job.uuid, message.id],
+            )
+        self.invalidate_recordset(["state", "job_uuid"])
 
     # Processing ----------------------------------------------------------------
 

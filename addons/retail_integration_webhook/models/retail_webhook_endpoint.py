@@ -15,6 +15,9 @@ _logger = logging.getLogger(__name__)
 _rejection_log = RateLimitedLog(interval=60)
 
 ROUTE = "/retail/webhook/"
+_NOW = "(clock_timestamp() at time zone 'UTC')"
+# The bucket's tokens now: what it had, refilled at the rate since, capped.
+_REFILL = f"LEAST(%(burst)s, r.tokens + %(rate)s * EXTRACT(EPOCH FROM {_NOW} - r.refilled_at))"
 JSON_TYPES = ("application/json",)
 
 
@@ -98,6 +101,11 @@ class RetailWebhookEndpoint(models.Model):
     rejected_count = fields.Integer("Rejected Requests", compute="_compute_runtime")
     last_rejected_at = fields.Datetime("Last Rejection", compute="_compute_runtime")
     last_rejection = fields.Char("Last Rejection Reason", compute="_compute_runtime")
+
+    _RECEIVE_FIELDS = [
+        "backend_id", "company_id", "scheme", "secret_sealed", "secret_previous_sealed",
+        "tolerance", "max_body_size", "topics", "rate_limit", "rate_burst", "name",
+    ]  # fmt: skip
 
     _sql_constraints = [
         ("token_uniq", "unique(token)", "The webhook token must be unique."),
@@ -219,7 +227,10 @@ class RetailWebhookEndpoint(models.Model):
     def _find_by_token(self, token):
         if not token or len(token) > 64:
             return self.browse()
-        return self.search([("token", "=", token), ("active", "=", True)], limit=1)
+        # One query for the endpoint and every field the checks read.
+        return self.search_fetch(
+            [("token", "=", token), ("active", "=", True)], self._RECEIVE_FIELDS, limit=1
+        )
 
     def _check_and_store(self, request):
         self.ensure_one()
@@ -327,36 +338,25 @@ class RetailWebhookEndpoint(models.Model):
         return cr
 
     def _take_rate_token(self):
-        """Token bucket shared by all workers; 0 if allowed, else seconds to wait."""
+        """Token bucket shared by all workers; 0 if allowed, else seconds to wait.
+
+        One statement: in READ COMMITTED, ON CONFLICT DO UPDATE waits for a
+        concurrent request's update and computes from its result.
+        """
         self.ensure_one()
-        params = {"id": self.id, "burst": float(self.rate_burst), "rate": self.rate_limit}
         with self._runtime_cursor() as cr:
             cr.execute(
-                """INSERT INTO retail_webhook_endpoint_runtime (endpoint_id, tokens)
-                   VALUES (%(id)s, %(burst)s) ON CONFLICT DO NOTHING""",
-                params,
-            )
-            # FOR UPDATE waits for a concurrent request, then reads its result.
-            cr.execute(
-                """
-                UPDATE retail_webhook_endpoint_runtime r
-                SET tokens = CASE WHEN b.refill >= 1 THEN b.refill - 1 ELSE b.refill END,
-                    allowed = b.refill >= 1,
-                    refilled_at = b.now
-                FROM (
-                    SELECT endpoint_id, now, LEAST(
-                        %(burst)s,
-                        tokens + %(rate)s * EXTRACT(EPOCH FROM now - refilled_at)
-                    ) AS refill
-                    FROM retail_webhook_endpoint_runtime,
-                         LATERAL (SELECT clock_timestamp() at time zone 'UTC' AS now) t
-                    WHERE endpoint_id = %(id)s
-                    FOR UPDATE OF retail_webhook_endpoint_runtime
-                ) b
-                WHERE r.endpoint_id = b.endpoint_id
-                RETURNING r.allowed, r.tokens
+                f"""
+                INSERT INTO retail_webhook_endpoint_runtime AS r
+                    (endpoint_id, tokens, refilled_at, allowed)
+                VALUES (%(id)s, %(burst)s - 1, {_NOW}, true)
+                ON CONFLICT (endpoint_id) DO UPDATE SET
+                    tokens = CASE WHEN {_REFILL} >= 1 THEN {_REFILL} - 1 ELSE {_REFILL} END,
+                    allowed = {_REFILL} >= 1,
+                    refilled_at = {_NOW}
+                RETURNING allowed, tokens
                 """,
-                params,
+                {"id": self.id, "burst": float(self.rate_burst), "rate": self.rate_limit},
             )
             allowed, tokens = cr.fetchone()
         if allowed:

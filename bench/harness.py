@@ -1,0 +1,122 @@
+"""What the benchmarks share: a database of their own and a real Odoo server.
+
+The Odoo server runs from the Python that runs the benchmark (the project's
+.venv/bin/python after setup/test.sh), with the suite's addons and this
+folder's baseline addon, ``--workers=2``, on 127.0.0.1.
+"""
+
+import base64
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+ODOO_BIN = REPO / "setup" / "odoo-bin"  # not -m odoo: see that file
+sys.path.insert(0, str(REPO / "tests"))
+
+from odoo_client import OdooClient  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def addons_path():
+    import odoo
+
+    package = Path(odoo.__path__[0])
+    paths = [package.parent / "addons", package / "addons", REPO / "addons", REPO / "bench" / "addons"]
+    return ",".join(str(p) for p in paths if p.is_dir())
+
+
+class BenchOdoo:
+    """A throw-away database and an Odoo server on it."""
+
+    def __init__(self, modules, channels="root:4,root.retail:4"):
+        self.db = f"retail_bench_{os.getpid()}"
+        self.modules = modules
+        self.dir = Path(tempfile.mkdtemp(prefix="retail-bench-"))
+        self.conf = self.dir / "odoo.conf"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+        self.conf.write_text(
+            "[options]\n"
+            f"addons_path = {addons_path()}\n"
+            f"data_dir = {self.dir / 'data'}\n"
+            f"retail_secret_key = {key}\n"
+            "server_wide_modules = web,queue_job,retail_integration\n"
+            "log_level = warn\n"
+            "[queue_job]\n"
+            f"channels = {channels}\n"
+        )
+        self.proc = None
+
+    def odoo(self, *args, **kwargs):
+        cmd = [sys.executable, str(ODOO_BIN), "-c", str(self.conf), "-d", self.db, *args]
+        return subprocess.run(cmd, check=True, capture_output=True, **kwargs)
+
+    def install(self):
+        started = time.monotonic()
+        self.odoo("-i", ",".join(self.modules), "--without-demo=all", "--stop-after-init")
+        return time.monotonic() - started
+
+    def start(self, *extra):
+        cmd = [
+            sys.executable, str(ODOO_BIN), "-c", str(self.conf), "-d", self.db,
+            "--workers=2", "--max-cron-threads=0", "--http-interface=127.0.0.1",
+            f"--http-port={self.port}", *extra,
+        ]  # fmt: skip
+        log = open(self.dir / "server.log", "ab")  # noqa: SIM115 - lives with the server
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/web/login", timeout=5).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.5)
+        raise RuntimeError(f"Odoo did not start; see {self.dir / 'server.log'}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def drop(self):
+        self.stop()
+        subprocess.run(["dropdb", "--if-exists", self.db], check=False, capture_output=True)
+
+    def rpc(self, model, method, *args, **kwargs):
+        """Call a model method as admin through JSON-RPC."""
+        if getattr(self, "_client", None) is None:
+            self._client = OdooClient(self.url, self.db)
+        return self._client.call(model, method, *args, **kwargs)
+
+
+def load_lib(relative_path):
+    """A plain-Python module of an addon's lib/, without importing the addon."""
+    import importlib.util
+
+    path = REPO / "addons" / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]

@@ -1,0 +1,128 @@
+"""Inbound webhook ingestion against Odoo with --workers=2.
+
+Signed Standard Webhooks POSTs at concurrency 8 to /retail/webhook/<token>,
+beside the same load on a no-op auth='none' POST route in the same server:
+accepted requests/s, p50/p99 latency, and the ratio of the two throughputs.
+The job runner is off during the load (its jobs would take the same 2 cores);
+each accepted request still stores its message and its queue_job row.
+
+    python3 bench/webhook_ingest.py [--requests 2000] [--concurrency 8]
+"""
+
+import argparse
+import json
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import BenchOdoo, load_lib, percentile  # noqa: E402
+
+standard_webhooks = load_lib("retail_integration/lib/standard_webhooks.py")
+
+SECRET = standard_webhooks.generate_secret()
+
+
+def signed_requests(count):
+    """Pre-signed (body, headers): the client's signing is not what we measure."""
+    prepared = []
+    for n in range(count):
+        msg_id = uuid.uuid4().hex
+        body = json.dumps({"type": "ping", "data": {"n": n, "pad": "x" * 400}}).encode()
+        timestamp = int(time.time()) + 60  # still within tolerance when sent
+        prepared.append(
+            (
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": standard_webhooks.sign(SECRET, msg_id, timestamp, body),
+                },
+            )
+        )
+    return prepared
+
+
+def load(url, prepared, concurrency):
+    """POST every prepared request; return (requests/s, latencies, statuses)."""
+    latencies, statuses, lock = [], {}, threading.Lock()
+    chunks = [prepared[i::concurrency] for i in range(concurrency)]
+
+    def worker(chunk):
+        session = requests.Session()
+        for body, headers in chunk:
+            started = time.perf_counter()
+            status = session.post(url, data=body, headers=headers, timeout=30).status_code
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [threading.Thread(target=worker, args=(chunk,)) for chunk in chunks]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(prepared) / (time.perf_counter() - started), latencies, statuses
+
+
+def report(label, rate, latencies, statuses):
+    print(
+        f"{label:<22} {rate:8.1f} req/s   p50 {percentile(latencies, 0.5) * 1000:6.1f} ms   "
+        f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms   statuses {statuses}"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+
+    odoo = BenchOdoo(["retail_integration_webhook", "retail_bench_noop"])
+    try:
+        print(f"installing on {odoo.db}: {odoo.install():.0f} s")
+        odoo.start("--load=web,retail_integration")  # no queue_job runner during the load
+        backend = odoo.rpc(
+            "retail.backend", "create", {"name": "Bench", "code": "bench", "state": "active"}
+        )
+        endpoint = odoo.rpc(
+            "retail.webhook.endpoint",
+            "create",
+            {
+                "name": "Bench",
+                "backend_id": backend,
+                "scheme": "standard",
+                "secret": SECRET,
+                "rate_limit": 100000,
+                "rate_burst": 100000,
+            },
+        )
+        token = odoo.rpc("retail.webhook.endpoint", "read", [endpoint], ["token"])[0]["token"]
+        hook_url = f"{odoo.url}/retail/webhook/{token}"
+        noop_url = f"{odoo.url}/retail/bench/noop"
+        noop_body = [(b'{"type": "ping"}', {"Content-Type": "application/json"})]
+
+        load(noop_url, noop_body * 200, args.concurrency)  # warm both up
+        load(hook_url, signed_requests(200), args.concurrency)
+
+        noop = load(noop_url, noop_body * args.requests, args.concurrency)
+        hook = load(hook_url, signed_requests(args.requests), args.concurrency)
+        print(f"{args.requests} requests per run, concurrency {args.concurrency}, --workers=2")
+        report("no-op auth='none' route", *noop)
+        report("signed webhooks", *hook)
+        print(f"throughput ratio webhook/no-op: {hook[0] / noop[0]:.2f} (target >= 0.70)")
+        print(f"webhook p99: {percentile(hook[1], 0.99) * 1000:.1f} ms (target < 100 ms)")
+    finally:
+        odoo.drop()
+
+
+if __name__ == "__main__":
+    main()

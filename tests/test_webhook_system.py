@@ -1,0 +1,154 @@
+"""Inbound webhooks against a real server: --workers=2, queue_job's runner,
+concurrency across workers, and a crash between accept and processing."""
+
+import json
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+import requests
+
+from odoo_client import OdooClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from harness import load_lib  # noqa: E402
+
+standard_webhooks = load_lib("retail_integration/lib/standard_webhooks.py")
+SECRET = standard_webhooks.generate_secret()
+
+
+@pytest.fixture(scope="module")
+def admin(odoo_server, odoo_db):
+    return OdooClient(odoo_server, odoo_db)
+
+
+@pytest.fixture(scope="module")
+def backend(admin):
+    return admin.call(
+        "retail.backend", "create", {"name": "System Shop", "code": "system_shop", "state": "active"}
+    )
+
+
+def make_endpoint(admin, backend, **vals):
+    endpoint = admin.call(
+        "retail.webhook.endpoint",
+        "create",
+        {"name": "System hooks", "backend_id": backend, "scheme": "standard", "secret": SECRET,
+         **vals},
+    )  # fmt: skip
+    return admin.call("retail.webhook.endpoint", "read", [endpoint], ["token"])[0]["token"]
+
+
+@pytest.fixture(scope="module")
+def token(admin, backend):
+    return make_endpoint(admin, backend, rate_limit=1000, rate_burst=1000)
+
+
+def signed(delivery_id, topic="ping"):
+    body = json.dumps({"type": topic, "data": {"delivery": delivery_id}}).encode()
+    now = int(time.time())
+    return body, {
+        "Content-Type": "application/json",
+        "webhook-id": delivery_id,
+        "webhook-timestamp": str(now),
+        "webhook-signature": standard_webhooks.sign(SECRET, delivery_id, now, body),
+    }
+
+
+def post(url, token, body, headers):
+    return requests.post(f"{url}/retail/webhook/{token}", data=body, headers=headers, timeout=60)
+
+
+def db_rows(db, query, params):
+    with psycopg2.connect(dbname=db) as cnx, cnx.cursor() as cr:
+        cr.execute(query, params)
+        return cr.fetchall()
+
+
+def message_state(db, delivery_id):
+    rows = db_rows(
+        db,
+        """SELECT m.state, j.state FROM retail_inbound_message m
+           LEFT JOIN queue_job j ON j.uuid = m.job_uuid WHERE m.delivery_id = %s""",
+        [delivery_id],
+    )
+    return rows
+
+
+def wait_for(predicate, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def in_parallel(count, action):
+    """Run ``action(n)`` in ``count`` threads released together; return results."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(n):
+        barrier.wait()
+        results[n] = action(n)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def test_ten_concurrent_deliveries_of_one_webhook_store_one_message(odoo_server, odoo_db, token):
+    delivery_id = f"dup-{uuid.uuid4().hex}"
+    body, headers = signed(delivery_id)
+    responses = in_parallel(10, lambda _n: post(odoo_server, token, body, headers))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 9 + [202], [r.text for r in responses]
+    assert len(message_state(odoo_db, delivery_id)) == 1
+
+
+def test_rate_limit_holds_across_workers(odoo_server, admin, backend):
+    limited = make_endpoint(admin, backend, name="Limited", rate_limit=1, rate_burst=5)
+    started = time.monotonic()
+    responses = in_parallel(
+        24, lambda n: post(odoo_server, limited, *signed(f"rl-{n}-{uuid.uuid4().hex}"))
+    )
+    elapsed = time.monotonic() - started
+    accepted = [r for r in responses if r.status_code == 202]
+    limited_out = [r for r in responses if r.status_code == 429]
+    assert len(accepted) + len(limited_out) == 24
+    # the burst, plus what one token per second refilled while the requests ran
+    assert 5 <= len(accepted) <= 5 + int(elapsed) + 1, (len(accepted), elapsed)
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in limited_out)
+
+
+def test_the_job_runner_processes_accepted_messages(odoo_server, odoo_db, token):
+    delivery_id = f"run-{uuid.uuid4().hex}"
+    assert post(odoo_server, token, *signed(delivery_id)).status_code == 202
+    assert wait_for(lambda: message_state(odoo_db, delivery_id) == [("done", "done")]), (
+        message_state(odoo_db, delivery_id)
+    )
+
+
+def test_a_crash_between_accept_and_processing_loses_nothing(odoo_process, odoo_db, token):
+    """Accept with no job runner, kill -9 the server, restart: the job runs."""
+    odoo_process.stop()
+    odoo_process.start(extra_args=["--load=web,retail_integration"])  # no job runner
+    delivery_id = f"crash-{uuid.uuid4().hex}"
+    try:
+        assert post(odoo_process.url, token, *signed(delivery_id)).status_code == 202
+        odoo_process.kill()
+        assert message_state(odoo_db, delivery_id) == [("queued", "pending")]
+    finally:
+        odoo_process.stop()
+        odoo_process.start()  # back to the normal server, with its job runner
+    assert wait_for(lambda: message_state(odoo_db, delivery_id) == [("done", "done")]), (
+        message_state(odoo_db, delivery_id)
+    )
