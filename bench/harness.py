@@ -34,7 +34,12 @@ def addons_path():
     import odoo
 
     package = Path(odoo.__path__[0])
-    paths = [package.parent / "addons", package / "addons", REPO / "addons", REPO / "bench" / "addons"]
+    paths = [
+        package.parent / "addons",
+        package / "addons",
+        REPO / "addons",
+        REPO / "bench" / "addons",
+    ]
     return ",".join(str(p) for p in paths if p.is_dir())
 
 
@@ -62,12 +67,22 @@ class BenchOdoo:
         self.proc = None
 
     def odoo(self, *args, **kwargs):
-        cmd = [sys.executable, str(ODOO_BIN), "-c", str(self.conf), "-d", self.db, *args]
+        cmd = [
+            sys.executable,
+            str(ODOO_BIN),
+            "-c",
+            str(self.conf),
+            "-d",
+            self.db,
+            *args,
+        ]
         return subprocess.run(cmd, check=True, capture_output=True, **kwargs)
 
     def install(self):
         started = time.monotonic()
-        self.odoo("-i", ",".join(self.modules), "--without-demo=all", "--stop-after-init")
+        self.odoo(
+            "-i", ",".join(self.modules), "--without-demo=all", "--stop-after-init"
+        )
         return time.monotonic() - started
 
     def start(self, *extra):
@@ -77,7 +92,9 @@ class BenchOdoo:
             f"--http-port={self.port}", *extra,
         ]  # fmt: skip
         log = open(self.dir / "server.log", "ab")  # noqa: SIM115 - lives with the server
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, stdout=log, stderr=log, start_new_session=True
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
@@ -97,7 +114,9 @@ class BenchOdoo:
 
     def drop(self):
         self.stop()
-        subprocess.run(["dropdb", "--if-exists", self.db], check=False, capture_output=True)
+        subprocess.run(
+            ["dropdb", "--if-exists", self.db], check=False, capture_output=True
+        )
 
     def rpc(self, model, method, *args, **kwargs):
         """Call a model method as admin through JSON-RPC."""

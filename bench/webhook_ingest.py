@@ -42,7 +42,9 @@ def signed_requests(count):
                     "Content-Type": "application/json",
                     "webhook-id": msg_id,
                     "webhook-timestamp": str(timestamp),
-                    "webhook-signature": standard_webhooks.sign(SECRET, msg_id, timestamp, body),
+                    "webhook-signature": standard_webhooks.sign(
+                        SECRET, msg_id, timestamp, body
+                    ),
                 },
             )
         )
@@ -58,7 +60,9 @@ def load(url, prepared, concurrency):
         session = requests.Session()
         for body, headers in chunk:
             started = time.perf_counter()
-            status = session.post(url, data=body, headers=headers, timeout=30).status_code
+            status = session.post(
+                url, data=body, headers=headers, timeout=30
+            ).status_code
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)
@@ -75,7 +79,8 @@ def load(url, prepared, concurrency):
 
 def report(label, rate, latencies, statuses):
     print(
-        f"{label:<22} {rate:8.1f} req/s   p50 {percentile(latencies, 0.5) * 1000:6.1f} ms   "
+        f"{label:<24} {rate:7.1f} req/s   "
+        f"p50 {percentile(latencies, 0.5) * 1000:6.1f} ms   "
         f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms   statuses {statuses}"
     )
 
@@ -89,9 +94,13 @@ def main():
     odoo = BenchOdoo(["retail_integration_webhook", "retail_bench_noop"])
     try:
         print(f"installing on {odoo.db}: {odoo.install():.0f} s")
-        odoo.start("--load=web,retail_integration")  # no queue_job runner during the load
+        odoo.start(
+            "--load=web,retail_integration"
+        )  # no queue_job runner during the load
         backend = odoo.rpc(
-            "retail.backend", "create", {"name": "Bench", "code": "bench", "state": "active"}
+            "retail.backend",
+            "create",
+            {"name": "Bench", "code": "bench", "state": "active"},
         )
         endpoint = odoo.rpc(
             "retail.webhook.endpoint",
@@ -105,7 +114,9 @@ def main():
                 "rate_burst": 100000,
             },
         )
-        token = odoo.rpc("retail.webhook.endpoint", "read", [endpoint], ["token"])[0]["token"]
+        token = odoo.rpc("retail.webhook.endpoint", "read", [endpoint], ["token"])[0][
+            "token"
+        ]
         hook_url = f"{odoo.url}/retail/webhook/{token}"
         noop_url = f"{odoo.url}/retail/bench/noop"
         noop_body = [(b'{"type": "ping"}', {"Content-Type": "application/json"})]
@@ -115,11 +126,18 @@ def main():
 
         noop = load(noop_url, noop_body * args.requests, args.concurrency)
         hook = load(hook_url, signed_requests(args.requests), args.concurrency)
-        print(f"{args.requests} requests per run, concurrency {args.concurrency}, --workers=2")
+        print(
+            f"{args.requests} requests per run, "
+            f"concurrency {args.concurrency}, --workers=2"
+        )
         report("no-op auth='none' route", *noop)
         report("signed webhooks", *hook)
-        print(f"throughput ratio webhook/no-op: {hook[0] / noop[0]:.2f} (target >= 0.70)")
-        print(f"webhook p99: {percentile(hook[1], 0.99) * 1000:.1f} ms (target < 100 ms)")
+        print(
+            f"throughput ratio webhook/no-op: {hook[0] / noop[0]:.2f} (target >= 0.70)"
+        )
+        print(
+            f"webhook p99: {percentile(hook[1], 0.99) * 1000:.1f} ms (target < 100 ms)"
+        )
     finally:
         odoo.drop()
 

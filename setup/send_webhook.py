@@ -26,7 +26,10 @@ DEMO_SECRET = "whsec_ZGVtby1zZWNyZXQtZm9yLXRoZS1yZXRhaWwtZGVtbw=="
 def sign(secret, msg_id, timestamp, body):
     key = base64.b64decode(secret.removeprefix("whsec_") + "==")
     signed = f"{msg_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return (
+        "v1,"
+        + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    )
 
 
 def main():
@@ -39,7 +42,9 @@ def main():
     args = parser.parse_args()
 
     data = json.load(open(args.data, encoding="utf-8")) if args.data else {}
-    body = json.dumps({"type": args.type, "timestamp": time.time(), "data": data}).encode()
+    body = json.dumps(
+        {"type": args.type, "timestamp": time.time(), "data": data}
+    ).encode()
     msg_id = args.id or f"msg_{uuid.uuid4().hex}"
     timestamp = int(time.time())
     request = urllib.request.Request(

@@ -19,7 +19,14 @@ class OdooClient:
     def call(self, model, method, *args, **kwargs):
         response = self.session.post(
             f"{self.url}/web/dataset/call_kw",
-            json={"params": {"model": model, "method": method, "args": args, "kwargs": kwargs}},
+            json={
+                "params": {
+                    "model": model,
+                    "method": method,
+                    "args": args,
+                    "kwargs": kwargs,
+                }
+            },
             timeout=120,
         )
         body = response.json()

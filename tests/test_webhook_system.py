@@ -11,7 +11,6 @@ from pathlib import Path
 import psycopg2
 import pytest
 import requests
-
 from odoo_client import OdooClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -29,18 +28,19 @@ def admin(odoo_server, odoo_db):
 @pytest.fixture(scope="module")
 def backend(admin):
     return admin.call(
-        "retail.backend", "create", {"name": "System Shop", "code": "system_shop", "state": "active"}
+        "retail.backend",
+        "create",
+        {"name": "System Shop", "code": "system_shop", "state": "active"},
     )
 
 
 def make_endpoint(admin, backend, **vals):
+    vals = {"name": "System hooks", "scheme": "standard", "secret": SECRET, **vals}
     endpoint = admin.call(
-        "retail.webhook.endpoint",
-        "create",
-        {"name": "System hooks", "backend_id": backend, "scheme": "standard", "secret": SECRET,
-         **vals},
-    )  # fmt: skip
-    return admin.call("retail.webhook.endpoint", "read", [endpoint], ["token"])[0]["token"]
+        "retail.webhook.endpoint", "create", {"backend_id": backend, **vals}
+    )
+    [record] = admin.call("retail.webhook.endpoint", "read", [endpoint], ["token"])
+    return record["token"]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,9 @@ def signed(delivery_id, topic="ping"):
 
 
 def post(url, token, body, headers):
-    return requests.post(f"{url}/retail/webhook/{token}", data=body, headers=headers, timeout=60)
+    return requests.post(
+        f"{url}/retail/webhook/{token}", data=body, headers=headers, timeout=60
+    )
 
 
 def db_rows(db, query, params):
@@ -105,7 +107,9 @@ def in_parallel(count, action):
     return results
 
 
-def test_ten_concurrent_deliveries_of_one_webhook_store_one_message(odoo_server, odoo_db, token):
+def test_ten_concurrent_deliveries_of_one_webhook_store_one_message(
+    odoo_server, odoo_db, token
+):
     delivery_id = f"dup-{uuid.uuid4().hex}"
     body, headers = signed(delivery_id)
     responses = in_parallel(10, lambda _n: post(odoo_server, token, body, headers))
@@ -132,12 +136,14 @@ def test_rate_limit_holds_across_workers(odoo_server, admin, backend):
 def test_the_job_runner_processes_accepted_messages(odoo_server, odoo_db, token):
     delivery_id = f"run-{uuid.uuid4().hex}"
     assert post(odoo_server, token, *signed(delivery_id)).status_code == 202
-    assert wait_for(lambda: message_state(odoo_db, delivery_id) == [("done", "done")]), (
-        message_state(odoo_db, delivery_id)
-    )
+    assert wait_for(
+        lambda: message_state(odoo_db, delivery_id) == [("done", "done")]
+    ), message_state(odoo_db, delivery_id)
 
 
-def test_a_crash_between_accept_and_processing_loses_nothing(odoo_process, odoo_db, token):
+def test_a_crash_between_accept_and_processing_loses_nothing(
+    odoo_process, odoo_db, token
+):
     """Accept with no job runner, kill -9 the server, restart: the job runs."""
     odoo_process.stop()
     odoo_process.start(extra_args=["--load=web,retail_integration"])  # no job runner
@@ -149,6 +155,6 @@ def test_a_crash_between_accept_and_processing_loses_nothing(odoo_process, odoo_
     finally:
         odoo_process.stop()
         odoo_process.start()  # back to the normal server, with its job runner
-    assert wait_for(lambda: message_state(odoo_db, delivery_id) == [("done", "done")]), (
-        message_state(odoo_db, delivery_id)
-    )
+    assert wait_for(
+        lambda: message_state(odoo_db, delivery_id) == [("done", "done")]
+    ), message_state(odoo_db, delivery_id)

@@ -18,7 +18,9 @@ def bound_backend_channels(channel_manager_class, capacity):
     if getattr(original, "_retail_bounded", False):
         return channel_manager_class
 
-    def get_channel_by_name(self, channel_name, autocreate=False, parent_fallback=False):
+    def get_channel_by_name(
+        self, channel_name, autocreate=False, parent_fallback=False
+    ):
         count = len(self._channels_by_name)
         channel = original(self, channel_name, autocreate, parent_fallback)
         created = len(self._channels_by_name) > count

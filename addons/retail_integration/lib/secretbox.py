@@ -82,7 +82,9 @@ class SecretBox:
         if aead is None:
             raise SecretDecryptError(f"it was sealed with key {kid}, not configured")
         try:
-            plaintext = aead.decrypt(raw[:NONCE_SIZE], raw[NONCE_SIZE:], context.encode())
+            plaintext = aead.decrypt(
+                raw[:NONCE_SIZE], raw[NONCE_SIZE:], context.encode()
+            )
         except InvalidTag as err:
             raise SecretDecryptError("the stored value fails authentication") from err
         return plaintext.decode()

@@ -26,7 +26,11 @@ class RetailBackend(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     channel_type = fields.Selection(
-        [("storefront", "Online Storefront"), ("pos", "Store POS"), ("carrier", "Carrier")],
+        [
+            ("storefront", "Online Storefront"),
+            ("pos", "Store POS"),
+            ("carrier", "Carrier"),
+        ],
         required=True,
         default="storefront",
         tracking=True,
@@ -137,8 +141,10 @@ class RetailBackend(models.Model):
     def _create_job_channel(self):
         self.ensure_one()
         parent = self.env.ref("retail_integration.channel_retail")
-        return self.env["queue.job.channel"].sudo().create(
-            {"name": self.code, "parent_id": parent.id}
+        return (
+            self.env["queue.job.channel"]
+            .sudo()
+            .create({"name": self.code, "parent_id": parent.id})
         )
 
     def _with_delay(self, records, **options):
@@ -177,6 +183,9 @@ class RetailBackend(models.Model):
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": _("%(count)s secret(s) re-encrypted with the current key.", count=count),
+                "message": _(
+                    "%(count)s secret(s) re-encrypted with the current key.",
+                    count=count,
+                ),
             },
         }

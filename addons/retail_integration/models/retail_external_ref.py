@@ -20,12 +20,12 @@ class RetailExternalRef(models.Model):
     _rec_name = "external_id"
     _order = "id desc"
 
-    backend_id = fields.Many2one(
-        "retail.backend", required=True, ondelete="cascade"
-    )
+    backend_id = fields.Many2one("retail.backend", required=True, ondelete="cascade")
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
     res_model = fields.Char("Model", required=True)
-    res_id = fields.Many2oneReference("Record ID", model_field="res_model", required=True)
+    res_id = fields.Many2oneReference(
+        "Record ID", model_field="res_model", required=True
+    )
     external_id = fields.Char("External ID", required=True)
     sync_date = fields.Datetime("Last Synchronised", default=fields.Datetime.now)
 
@@ -82,10 +82,16 @@ class RetailExternalRef(models.Model):
         a twin. The lock ends with the transaction.
         """
         key = f"retail.external.ref:{backend.id}:{model}:{external_id}"
-        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [key]
+        )
         if not self.env.cr.fetchone()[0]:
             raise ExternalRefConflict(
-                _("%(model)s %(id)s is being imported by another job.", model=model, id=external_id),
+                _(
+                    "%(model)s %(id)s is being imported by another job.",
+                    model=model,
+                    id=external_id,
+                ),
                 seconds=2,
             )
 
@@ -143,7 +149,8 @@ class RetailExternalRef(models.Model):
         bound = self.sudo().search(domain + [("res_id", "=", record.id)], limit=1)
         raise UserError(
             _(
-                "%(record)s is already bound to %(bound)s in %(backend)s, not to %(id)s.",
+                "%(record)s is already bound to %(bound)s in %(backend)s, "
+                "not to %(id)s.",
                 record=record.display_name,
                 bound=bound.external_id,
                 backend=backend.display_name,

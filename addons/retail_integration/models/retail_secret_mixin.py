@@ -45,7 +45,7 @@ class RetailSecretMixin(models.AbstractModel):
                     "Retail Integration cannot encrypt or decrypt secrets: %(reason)s. "
                     "Set retail_secret_key in the Odoo configuration file or the "
                     "RETAIL_SECRET_KEY environment variable (generate one with: "
-                    "python3 -c \"import base64, os; "
+                    'python3 -c "import base64, os; '
                     'print(base64.urlsafe_b64encode(os.urandom(32)).decode())").',
                     reason=err,
                 )

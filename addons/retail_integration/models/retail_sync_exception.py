@@ -42,7 +42,9 @@ class RetailSyncException(models.Model):
     cause = fields.Text(required=True, help="What went wrong, in plain words.")
     detail = fields.Text("Technical Detail")
     res_model = fields.Char("Document Model", readonly=True)
-    res_id = fields.Many2oneReference("Document ID", model_field="res_model", readonly=True)
+    res_id = fields.Many2oneReference(
+        "Document ID", model_field="res_model", readonly=True
+    )
     document_name = fields.Char(compute="_compute_reference_names", string="Document")
     source_model = fields.Char(readonly=True)
     source_id = fields.Many2oneReference(
@@ -109,8 +111,17 @@ class RetailSyncException(models.Model):
 
     @api.model
     def _report(
-        self, cause, *, name=None, backend=None, kind="other", detail=None,
-        document=None, source=None, key=None, per_source=True,
+        self,
+        cause,
+        *,
+        name=None,
+        backend=None,
+        kind="other",
+        detail=None,
+        document=None,
+        source=None,
+        key=None,
+        per_source=True,
     ):
         """Record a problem, or count a repeat of an open one; return it.
 
@@ -134,7 +145,8 @@ class RetailSyncException(models.Model):
             INSERT INTO retail_sync_exception
                 (name, backend_id, company_id, kind, cause, detail, res_model, res_id,
                  source_model, source_id, fingerprint, first_seen, last_seen,
-                 occurrence_count, state, create_uid, create_date, write_uid, write_date)
+                 occurrence_count, state,
+                 create_uid, create_date, write_uid, write_date)
             VALUES (%(name)s, %(backend)s, %(company)s, %(kind)s, %(cause)s, %(detail)s,
                     %(res_model)s, %(res_id)s, %(source_model)s, %(source_id)s,
                     %(fingerprint)s, %(now)s, %(now)s, 1, 'new', %(uid)s, %(now)s,
@@ -199,7 +211,9 @@ class RetailSyncException(models.Model):
         return self._open_record_action(self._get_reference("res_model", "res_id"))
 
     def action_open_source(self):
-        return self._open_record_action(self._get_reference("source_model", "source_id"))
+        return self._open_record_action(
+            self._get_reference("source_model", "source_id")
+        )
 
     def action_take(self):
         self.write({"state": "in_progress", "user_id": self.env.uid})
@@ -207,7 +221,9 @@ class RetailSyncException(models.Model):
     def action_retry(self):
         for exc in self:
             if not exc.retryable:
-                raise UserError(_("%(name)s cannot be retried from here.", name=exc.name))
+                raise UserError(
+                    _("%(name)s cannot be retried from here.", name=exc.name)
+                )
             exc._get_reference("source_model", "source_id")._retail_exception_retry()
             exc.message_post(body=_("Retry requested."))
         self.filtered(lambda e: e.state == "new").write({"state": "in_progress"})
@@ -224,5 +240,7 @@ class RetailSyncException(models.Model):
                 [("fingerprint", "=", exc.fingerprint), ("state", "in", OPEN_STATES)]
             )
             if exc.fingerprint and twin:
-                raise UserError(_("The same problem is already open in a newer exception."))
+                raise UserError(
+                    _("The same problem is already open in a newer exception.")
+                )
         self.write({"state": "new"})

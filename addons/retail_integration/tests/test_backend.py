@@ -50,7 +50,9 @@ class TestBackend(RetailCase):
 
     def test_warehouse_must_belong_to_the_company(self):
         other = self.env["res.company"].create({"name": "Other Co"})
-        warehouse = self.env["stock.warehouse"].search([("company_id", "=", other.id)], limit=1)
+        warehouse = self.env["stock.warehouse"].search(
+            [("company_id", "=", other.id)], limit=1
+        )
         with self.assertRaises(UserError):
             self.backend.warehouse_id = warehouse
 
@@ -62,4 +64,6 @@ class TestBackend(RetailCase):
         self.backend.invalidate_recordset()
         self.assertEqual(self.backend.open_exception_count, 2)
         action = self.backend.action_open_exceptions()
-        self.assertEqual(self.env["retail.sync.exception"].search_count(action["domain"]), 2)
+        self.assertEqual(
+            self.env["retail.sync.exception"].search_count(action["domain"]), 2
+        )

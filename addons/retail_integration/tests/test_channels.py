@@ -14,7 +14,9 @@ class TestBackendChannels(BaseCase):
         # start from queue_job's own method either way.
         original = ChannelManager.get_channel_by_name
         original = getattr(original, "__wrapped__", original)
-        manager_class = type("Manager", (ChannelManager,), {"get_channel_by_name": original})
+        manager_class = type(
+            "Manager", (ChannelManager,), {"get_channel_by_name": original}
+        )
         if bounded:
             bound_backend_channels(manager_class, capacity=1)
         manager = manager_class()
@@ -28,7 +30,9 @@ class TestBackendChannels(BaseCase):
         manager = self._manager("root:4,root.retail:4,root.retail.big:3")
         channel = manager.get_channel_by_name("root.retail.shop", parent_fallback=True)
         self.assertEqual(channel.capacity, 1)
-        configured = manager.get_channel_by_name("root.retail.big", parent_fallback=True)
+        configured = manager.get_channel_by_name(
+            "root.retail.big", parent_fallback=True
+        )
         self.assertEqual(configured.capacity, 3)
         other = manager.get_channel_by_name("root.other", parent_fallback=True)
         self.assertIsNone(other.capacity, "only backend channels are bounded")

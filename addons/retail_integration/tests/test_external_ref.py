@@ -22,7 +22,9 @@ class TestExternalRef(RetailCase):
         ref = self.refs._bind(self.backend, self.partner, 4711)
         self.assertEqual(ref.external_id, "4711")
         self.assertEqual(ref.company_id, self.backend.company_id)
-        self.assertEqual(self.refs._find_record(self.backend, "res.partner", "4711"), self.partner)
+        self.assertEqual(
+            self.refs._find_record(self.backend, "res.partner", "4711"), self.partner
+        )
         self.assertEqual(self.refs._external_id(self.backend, self.partner), "4711")
         self.assertFalse(self.refs._find_record(self.backend, "res.partner", "0"))
         self.assertFalse(self.refs._external_id(self.backend, self.env.user.partner_id))
@@ -73,17 +75,22 @@ class TestExternalRefConcurrency(RetailCase):
     def setUp(self):
         super().setUp()
         with self.committed_env() as env:
-            backend = env["retail.backend"].create(self._backend_vals(code="concurrency_shop"))
+            backend = env["retail.backend"].create(
+                self._backend_vals(code="concurrency_shop")
+            )
             self.backend_id = backend.id
         self.addCleanup(self._cleanup)
 
     def _cleanup(self):
         with self.committed_env() as env:
-            env["res.partner"].search([("name", "like", "Concurrent customer")]).unlink()
+            env["res.partner"].search(
+                [("name", "like", "Concurrent customer")]
+            ).unlink()
             env["retail.backend"].browse(self.backend_id).unlink()
 
     def _import_customer(self, worker, created, results):
-        """What an order import does: look up, else create and bind; retry on conflict."""
+        """What an order import does: look up, else create and bind; on a
+        conflict, retry."""
         for attempt in range(1, 6):
             try:
                 with self.committed_env() as env:
@@ -91,7 +98,9 @@ class TestExternalRefConcurrency(RetailCase):
                     refs = env["retail.external.ref"]
                     partner = refs._find_record(backend, "res.partner", "C-1")
                     if not partner:
-                        partner = env["res.partner"].create({"name": f"Concurrent customer {worker}"})
+                        partner = env["res.partner"].create(
+                            {"name": f"Concurrent customer {worker}"}
+                        )
                         if attempt == 1:
                             created.wait(timeout=10)  # both have created theirs
                         refs._bind(backend, partner, "C-1")
@@ -122,17 +131,29 @@ class TestExternalRefConcurrency(RetailCase):
         self.assertEqual(sorted(attempt for _w, attempt, _p in results), [1, 2])
         with self.registry.cursor() as cr:
             cr.execute(
-                "SELECT res_id FROM retail_external_ref WHERE backend_id = %s", [self.backend_id]
+                "SELECT res_id FROM retail_external_ref WHERE backend_id = %s",
+                [self.backend_id],
             )
             self.assertEqual([row[0] for row in cr.fetchall()], list(partner_ids))
-            cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE 'Concurrent customer%%'")
-            self.assertEqual(cr.fetchone()[0], 1, "the loser's customer was rolled back")
+            cr.execute(
+                "SELECT count(*) FROM res_partner "
+                "WHERE name LIKE 'Concurrent customer%%'"
+            )
+            self.assertEqual(
+                cr.fetchone()[0], 1, "the loser's customer was rolled back"
+            )
 
     def test_lock_turns_a_second_worker_away(self):
         with self.committed_env() as env1, self.committed_env() as env2:
             backend1 = env1["retail.backend"].browse(self.backend_id)
             backend2 = env2["retail.backend"].browse(self.backend_id)
-            env1["retail.external.ref"]._lock_external_id(backend1, "sale.order", "1001")
+            env1["retail.external.ref"]._lock_external_id(
+                backend1, "sale.order", "1001"
+            )
             with self.assertRaises(ExternalRefConflict):
-                env2["retail.external.ref"]._lock_external_id(backend2, "sale.order", "1001")
-            env2["retail.external.ref"]._lock_external_id(backend2, "sale.order", "1002")
+                env2["retail.external.ref"]._lock_external_id(
+                    backend2, "sale.order", "1001"
+                )
+            env2["retail.external.ref"]._lock_external_id(
+                backend2, "sale.order", "1002"
+            )

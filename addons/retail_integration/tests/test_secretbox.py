@@ -18,7 +18,9 @@ class TestSecretBox(BaseCase):
     def test_round_trip(self):
         token = self.box.seal("shpat_1234", "retail.backend.api_secret")
         self.assertNotIn("shpat_1234", token)
-        self.assertEqual(self.box.open(token, "retail.backend.api_secret"), "shpat_1234")
+        self.assertEqual(
+            self.box.open(token, "retail.backend.api_secret"), "shpat_1234"
+        )
         self.assertTrue(self.box.is_current(token))
 
     def test_each_seal_differs(self):

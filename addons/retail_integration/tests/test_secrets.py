@@ -32,7 +32,9 @@ class TestSecrets(RetailCase):
         self.env.flush_all()
         for table in ("retail_backend", "mail_message", "mail_tracking_value"):
             self.assertNotIn(PLAINTEXT, self._dump(table), table)
-        self.assertIn(self.backend.sudo().api_secret_sealed, self._dump("retail_backend"))
+        self.assertIn(
+            self.backend.sudo().api_secret_sealed, self._dump("retail_backend")
+        )
 
     def test_empty_value_keeps_the_saved_secret(self):
         self.backend.api_secret = PLAINTEXT
@@ -43,23 +45,27 @@ class TestSecrets(RetailCase):
         self.assertEqual(self.backend._get_secret("api_secret"), "")
 
     def test_missing_key_names_the_setting(self):
-        with patch.dict(config.options, {"retail_secret_key": ""}), patch.dict(
-            "os.environ", {"RETAIL_SECRET_KEY": ""}
+        with (
+            patch.dict(config.options, {"retail_secret_key": ""}),
+            patch.dict("os.environ", {"RETAIL_SECRET_KEY": ""}),
         ):
             with self.assertRaisesRegex(UserError, "retail_secret_key"):
                 self.backend.api_secret = PLAINTEXT
 
     def test_key_from_environment(self):
-        with patch.dict(config.options, {"retail_secret_key": ""}), patch.dict(
-            "os.environ", {"RETAIL_SECRET_KEY": TEST_KEY}
+        with (
+            patch.dict(config.options, {"retail_secret_key": ""}),
+            patch.dict("os.environ", {"RETAIL_SECRET_KEY": TEST_KEY}),
         ):
             self.backend.api_secret = PLAINTEXT
         self.assertEqual(self.backend._get_secret("api_secret"), PLAINTEXT)
 
     def test_wrong_key_names_the_setting(self):
         self.backend.api_secret = PLAINTEXT
-        with patch.dict(config.options, {"retail_secret_key": generate_key(),
-                                         "retail_secret_key_previous": ""}):
+        with patch.dict(
+            config.options,
+            {"retail_secret_key": generate_key(), "retail_secret_key_previous": ""},
+        ):
             with self.assertRaisesRegex(UserError, "retail_secret_key_previous"):
                 self.backend._get_secret("api_secret")
 
@@ -72,8 +78,10 @@ class TestSecrets(RetailCase):
             self.assertGreaterEqual(self.env["retail.backend"]._rotate_secret_key(), 2)
             self.assertEqual(self.env["retail.backend"]._rotate_secret_key(), 0)
         self.assertNotEqual(self.backend.sudo().api_secret_sealed, old_token)
-        with patch.dict(config.options, {"retail_secret_key": new_key,
-                                         "retail_secret_key_previous": ""}):  # old keys gone
+        with patch.dict(
+            config.options,
+            {"retail_secret_key": new_key, "retail_secret_key_previous": ""},
+        ):  # old keys gone
             self.assertEqual(self.backend._get_secret("api_secret"), PLAINTEXT)
             self.assertEqual(self.backend._get_secret("api_key"), "ck_1")
 
@@ -81,14 +89,18 @@ class TestSecrets(RetailCase):
         self.backend.api_secret = PLAINTEXT
         with secret_key_patcher(generate_key(), previous=TEST_KEY):
             action = self.env["retail.backend"].action_rotate_secret_key()
-        self.assertRegex(action["params"]["message"], r"^[1-9]\d* secret\(s\) re-encrypted")
+        self.assertRegex(
+            action["params"]["message"], r"^[1-9]\d* secret\(s\) re-encrypted"
+        )
 
     def test_ciphertext_is_hidden_from_non_system_users(self):
         manager = self.env["res.users"].create(
             {
                 "name": "Integration Manager",
                 "login": "ri_manager_secrets",
-                "groups_id": [(6, 0, [self.env.ref("retail_integration.group_retail_manager").id])],
+                "groups_id": [
+                    (6, 0, [self.env.ref("retail_integration.group_retail_manager").id])
+                ],
             }
         )
         self.backend.api_secret = PLAINTEXT

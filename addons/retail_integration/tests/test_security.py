@@ -35,16 +35,25 @@ class TestAccessMatrix(RetailCase):
     EXPECTED = {
         # model: {user: operations}
         "retail.backend": {
-            "public": NONE, "portal": NONE, "internal": NONE,
-            "integration_user": READ, "integration_manager": ALL,
+            "public": NONE,
+            "portal": NONE,
+            "internal": NONE,
+            "integration_user": READ,
+            "integration_manager": ALL,
         },
         "retail.external.ref": {
-            "public": NONE, "portal": NONE, "internal": NONE,
-            "integration_user": READ, "integration_manager": ALL,
+            "public": NONE,
+            "portal": NONE,
+            "internal": NONE,
+            "integration_user": READ,
+            "integration_manager": ALL,
         },
         "retail.sync.exception": {
-            "public": NONE, "portal": NONE, "internal": NONE,
-            "integration_user": RESOLVE, "integration_manager": ALL,
+            "public": NONE,
+            "portal": NONE,
+            "internal": NONE,
+            "integration_user": RESOLVE,
+            "integration_manager": ALL,
         },
     }
 

@@ -31,19 +31,27 @@ class TestStandardWebhooks(BaseCase):
         )
         Webhook(self.secret).verify(BODY, self._headers(signature))
         with self.assertRaises(WebhookVerificationError):
-            Webhook(standard_webhooks.generate_secret()).verify(BODY, self._headers(signature))
+            Webhook(standard_webhooks.generate_secret()).verify(
+                BODY, self._headers(signature)
+            )
 
     def test_we_verify_the_reference_signature(self):
         when = datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
         reference = Webhook(self.secret).sign("msg_1", when, BODY.decode())
         self.assertTrue(
-            standard_webhooks.verify([self.secret], "msg_1", self.timestamp, BODY, reference)
+            standard_webhooks.verify(
+                [self.secret], "msg_1", self.timestamp, BODY, reference
+            )
         )
         self.assertFalse(
-            standard_webhooks.verify([self.secret], "msg_2", self.timestamp, BODY, reference)
+            standard_webhooks.verify(
+                [self.secret], "msg_2", self.timestamp, BODY, reference
+            )
         )
         self.assertFalse(
-            standard_webhooks.verify([self.secret], "msg_1", self.timestamp, BODY + b" ", reference)
+            standard_webhooks.verify(
+                [self.secret], "msg_1", self.timestamp, BODY + b" ", reference
+            )
         )
 
     def test_any_of_several_signatures_and_secrets(self):
@@ -54,13 +62,18 @@ class TestStandardWebhooks(BaseCase):
                 standard_webhooks.sign(old, "msg_1", self.timestamp, BODY),
             ]
         )
-        self.assertTrue(standard_webhooks.verify([new, old], "msg_1", self.timestamp, BODY, header))
-        self.assertFalse(standard_webhooks.verify([new], "msg_1", self.timestamp, BODY, header))
+        self.assertTrue(
+            standard_webhooks.verify([new, old], "msg_1", self.timestamp, BODY, header)
+        )
+        self.assertFalse(
+            standard_webhooks.verify([new], "msg_1", self.timestamp, BODY, header)
+        )
 
     def test_secret_without_prefix_and_invalid_secrets(self):
         bare = self.secret.removeprefix("whsec_")
         self.assertEqual(
-            standard_webhooks.sign(bare, "m", 1, b""), standard_webhooks.sign(self.secret, "m", 1, b"")
+            standard_webhooks.sign(bare, "m", 1, b""),
+            standard_webhooks.sign(self.secret, "m", 1, b""),
         )
         with self.assertRaises(standard_webhooks.InvalidSecret):
             standard_webhooks.secret_bytes("whsec_")

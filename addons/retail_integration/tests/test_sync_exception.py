@@ -66,7 +66,9 @@ class TestSyncException(RetailCase):
         first, second = self.env["res.partner"].create([{"name": "M1"}, {"name": "M2"}])
         kwargs = {"backend": self.backend, "key": "sku:X", "per_source": False}
         grouped = self.Exception._report("Unknown SKU X", source=first, **kwargs)
-        self.assertEqual(self.Exception._report("Unknown SKU X", source=second, **kwargs), grouped)
+        self.assertEqual(
+            self.Exception._report("Unknown SKU X", source=second, **kwargs), grouped
+        )
         self.assertEqual(grouped.source_id, first.id)
         separate = self.Exception._report("Unknown SKU X", source=second, key="sku:X")
         self.assertNotEqual(separate, grouped)
@@ -85,7 +87,9 @@ class TestSyncException(RetailCase):
 
     def test_company_falls_back_to_the_document(self):
         company = self.env["res.company"].create({"name": "Store Co"})
-        partner = self.env["res.partner"].create({"name": "Local", "company_id": company.id})
+        partner = self.env["res.partner"].create(
+            {"name": "Local", "company_id": company.id}
+        )
         exc = self.Exception._report("Bad address", document=partner)
         self.assertEqual(exc.company_id, company)
 
@@ -108,7 +112,9 @@ class TestSyncException(RetailCase):
             lambda records: calls.append(records.ids),
             create=True,
         ):
-            exc = self.Exception._report("Timeout", backend=self.backend, source=self.order_partner)
+            exc = self.Exception._report(
+                "Timeout", backend=self.backend, source=self.order_partner
+            )
             self.assertTrue(exc.retryable)
             exc.action_retry()
             self.assertEqual(calls, [[self.order_partner.id]])
@@ -124,7 +130,9 @@ class TestSyncException(RetailCase):
             exc.action_retry()
 
     def test_open_document_and_source(self):
-        exc = self.Exception._report("Timeout", document=self.order_partner, source=self.backend)
+        exc = self.Exception._report(
+            "Timeout", document=self.order_partner, source=self.backend
+        )
         self.assertEqual(exc.action_open_document()["res_id"], self.order_partner.id)
         self.assertEqual(exc.action_open_source()["res_model"], "retail.backend")
         self.order_partner.unlink()

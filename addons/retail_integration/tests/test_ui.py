@@ -22,5 +22,6 @@ class TestUi(HttpCase):
         self.assertFalse(backend.api_secret)
         self.assertEqual(backend._get_secret("api_secret"), "tour-secret-123")
         self.assertRecordValues(
-            exception, [{"state": "resolved", "user_id": self.env.ref("base.user_admin").id}]
+            exception,
+            [{"state": "resolved", "user_id": self.env.ref("base.user_admin").id}],
         )

@@ -5,7 +5,13 @@ from dataclasses import dataclass, field
 
 # Headers never stored with a message: credentials of the caller or of Odoo.
 UNSTORED_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-openerp-session-id"}
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-api-key",
+        "x-openerp-session-id",
+    }
 )
 MAX_STORED_HEADER = 1024
 
@@ -15,7 +21,9 @@ class InboundRequest:
     method: str
     headers: dict  # lowercase names
     content_length: int | None
-    read_body: callable = field(repr=False)  # read_body(limit) -> at most limit + 1 bytes
+    read_body: callable = field(
+        repr=False
+    )  # read_body(limit) -> at most limit + 1 bytes
     form: dict = field(default_factory=dict)  # parsed by the framework if form-encoded
 
     def stored_headers(self):

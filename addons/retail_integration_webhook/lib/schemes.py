@@ -51,7 +51,9 @@ def _require(headers, *names):
     values = [headers.get(name) for name in names]
     missing = [name for name, value in zip(names, values, strict=True) if not value]
     if missing:
-        raise Rejected(401, "missing_signature", f"Missing header(s): {', '.join(missing)}.")
+        raise Rejected(
+            401, "missing_signature", f"Missing header(s): {', '.join(missing)}."
+        )
     return values
 
 
@@ -59,7 +61,9 @@ def _check_age(timestamp, now, tolerance):
     try:
         moment = int(timestamp)
     except (TypeError, ValueError) as err:
-        raise Rejected(400, "invalid_timestamp", "The timestamp is not a number.") from err
+        raise Rejected(
+            400, "invalid_timestamp", "The timestamp is not a number."
+        ) from err
     if moment < now - tolerance:
         raise Rejected(401, "stale_timestamp", "The timestamp is too old.")
     if moment > now + tolerance:
@@ -77,7 +81,9 @@ def verify_standard(headers, body, secrets, now, tolerance):
     if not timestamp.isdigit():
         raise Rejected(400, "invalid_timestamp", "The timestamp is not a number.")
     try:
-        valid = standard_webhooks.verify(secrets, msg_id, int(timestamp), body, signature)
+        valid = standard_webhooks.verify(
+            secrets, msg_id, int(timestamp), body, signature
+        )
     except standard_webhooks.InvalidSecret:
         valid = False
     if not valid:
@@ -100,7 +106,9 @@ def verify_woocommerce(headers, body, secrets, now, tolerance):
     expected = [base64.b64encode(_hmac_sha256(s, body)).decode() for s in secrets]
     if not _matches([signature.strip()], expected):
         raise _bad_signature()
-    return Verified(headers.get("x-wc-webhook-delivery-id"), headers.get("x-wc-webhook-topic"))
+    return Verified(
+        headers.get("x-wc-webhook-delivery-id"), headers.get("x-wc-webhook-topic")
+    )
 
 
 def verify_stripe(headers, body, secrets, now, tolerance):
@@ -109,7 +117,9 @@ def verify_stripe(headers, body, secrets, now, tolerance):
     timestamps = [value for key, value in parts if key.strip() == "t"]
     signatures = [value.strip() for key, value in parts if key.strip() == "v1"]
     if len(timestamps) != 1 or not signatures:
-        raise Rejected(401, "invalid_signature", "The Stripe-Signature header is malformed.")
+        raise Rejected(
+            401, "invalid_signature", "The Stripe-Signature header is malformed."
+        )
     signed = timestamps[0].encode() + b"." + body
     expected = [_hmac_sha256(s, signed).hex() for s in secrets]
     if not _matches(signatures, expected):

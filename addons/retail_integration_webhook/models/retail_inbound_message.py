@@ -32,8 +32,12 @@ class RetailInboundMessage(models.Model):
     endpoint_id = fields.Many2one(
         "retail.webhook.endpoint", required=True, ondelete="cascade", readonly=True
     )
-    backend_id = fields.Many2one("retail.backend", required=True, readonly=True, index=True)
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    backend_id = fields.Many2one(
+        "retail.backend", required=True, readonly=True, index=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
     topic = fields.Char(readonly=True, index=True)
     delivery_id = fields.Char(required=True, readonly=True)
     correlation_id = fields.Char(readonly=True, index=True)
@@ -69,7 +73,9 @@ class RetailInboundMessage(models.Model):
     error_detail = fields.Text("Technical Detail", readonly=True)
     exception_id = fields.Many2one("retail.sync.exception", readonly=True, copy=False)
     res_model = fields.Char("Document Model", readonly=True)
-    res_id = fields.Many2oneReference("Document ID", model_field="res_model", readonly=True)
+    res_id = fields.Many2oneReference(
+        "Document ID", model_field="res_model", readonly=True
+    )
 
     _sql_constraints = [
         (
@@ -87,7 +93,9 @@ class RetailInboundMessage(models.Model):
     @api.depends("headers")
     def _compute_headers_text(self):
         for message in self:
-            message.headers_text = json.dumps(message.headers or {}, indent=2, sort_keys=True)
+            message.headers_text = json.dumps(
+                message.headers or {}, indent=2, sort_keys=True
+            )
 
     # Storing -------------------------------------------------------------------
 
@@ -100,7 +108,8 @@ class RetailInboundMessage(models.Model):
         self.env.cr.execute(
             """
             INSERT INTO retail_inbound_message
-                (endpoint_id, backend_id, company_id, topic, delivery_id, correlation_id,
+                (endpoint_id, backend_id, company_id, topic, delivery_id,
+                 correlation_id,
                  received_at, body, body_hash, headers, state, attempts,
                  create_uid, create_date, write_uid, write_date)
             VALUES (%(endpoint)s, %(backend)s, %(company)s, %(topic)s, %(delivery_id)s,
@@ -135,7 +144,8 @@ class RetailInboundMessage(models.Model):
                 description=_("Process webhook %(topic)s", topic=message.topic),
             )._process()
             self.env.cr.execute(
-                "UPDATE retail_inbound_message SET state = 'queued', job_uuid = %s WHERE id = %s",
+                "UPDATE retail_inbound_message SET state = 'queued', job_uuid = %s "
+                "WHERE id = %s",
                 [job.uuid, message.id],
             )
         self.invalidate_recordset(["state", "job_uuid"])
@@ -175,12 +185,17 @@ class RetailInboundMessage(models.Model):
             return _("Nothing to do: the message is %(state)s.", state=self.state)
         started = time.monotonic()
         self.write(
-            {"state": "processing", "attempts": self.attempts + 1, "started_at": fields.Datetime.now()}
+            {
+                "state": "processing",
+                "attempts": self.attempts + 1,
+                "started_at": fields.Datetime.now(),
+            }
         )
         handler = self._find_handler()
         if handler is None:
             result = _(
-                "No handler for topic %(topic)s of provider %(provider)s: stored, not processed.",
+                "No handler for topic %(topic)s of provider %(provider)s: "
+                "stored, not processed.",
                 topic=self.topic,
                 provider=self.backend_id.provider,
             )
@@ -203,7 +218,9 @@ class RetailInboundMessage(models.Model):
         return self.result
 
     def _is_last_attempt(self):
-        job = self.env["queue.job"].sudo().search([("uuid", "=", self.job_uuid)], limit=1)
+        job = (
+            self.env["queue.job"].sudo().search([("uuid", "=", self.job_uuid)], limit=1)
+        )
         # queue_job counts this attempt only once it ends.
         return not job or job.retry + 1 >= job.max_retries
 
@@ -224,29 +241,36 @@ class RetailInboundMessage(models.Model):
             [("exception_id", "=", exception.id), ("state", "in", unfinished)]
         ):
             exception.sudo().write({"state": "resolved"})
-            exception.sudo().message_post(body=_("Resolved: every message it held succeeded."))
+            exception.sudo().message_post(
+                body=_("Resolved: every message it held succeeded.")
+            )
 
     def _fail(self, err, started, last_attempt=False):
         if isinstance(err, UserError | ValidationError):
             cause = str(err.args[0]) if err.args else str(err)
         elif last_attempt:
             cause = _(
-                "The channel or a service kept failing (%(error)s); %(count)s attempts made.",
+                "The channel or a service kept failing (%(error)s); "
+                "%(count)s attempts made.",
                 error=err,
                 count=self.attempts,
             )
         else:
             cause = _("Unexpected error while processing: %(error)s", error=err)
         detail = "".join(traceback.format_exception(err))
-        exception = self.env["retail.sync.exception"].sudo()._report(
-            cause,
-            name=_("Webhook %(topic)s could not be processed", topic=self.topic),
-            backend=self.backend_id,
-            kind="connection" if last_attempt else "data",
-            detail=detail,
-            source=self,
-            key=f"webhook:{self.topic}:{cause}",
-            per_source=False,
+        exception = (
+            self.env["retail.sync.exception"]
+            .sudo()
+            ._report(
+                cause,
+                name=_("Webhook %(topic)s could not be processed", topic=self.topic),
+                backend=self.backend_id,
+                kind="connection" if last_attempt else "data",
+                detail=detail,
+                source=self,
+                key=f"webhook:{self.topic}:{cause}",
+                per_source=False,
+            )
         )
         self.write(
             {
@@ -264,9 +288,13 @@ class RetailInboundMessage(models.Model):
     # Actions -------------------------------------------------------------------
 
     def action_retry(self):
-        retryable = self.filtered(lambda m: m.state in ("failed", "ignored", "received"))
+        retryable = self.filtered(
+            lambda m: m.state in ("failed", "ignored", "received")
+        )
         if not retryable:
-            raise UserError(_("Only failed, ignored or received messages can be retried."))
+            raise UserError(
+                _("Only failed, ignored or received messages can be retried.")
+            )
         for message in retryable:
             message.message_post(body=_("Retry requested."))
         retryable.write({"state": "queued"})

@@ -17,7 +17,10 @@ _rejection_log = RateLimitedLog(interval=60)
 ROUTE = "/retail/webhook/"
 _NOW = "(clock_timestamp() at time zone 'UTC')"
 # The bucket's tokens now: what it had, refilled at the rate since, capped.
-_REFILL = f"LEAST(%(burst)s, r.tokens + %(rate)s * EXTRACT(EPOCH FROM {_NOW} - r.refilled_at))"
+_REFILL = (
+    "LEAST(%(burst)s, r.tokens + %(rate)s * "
+    f"EXTRACT(EPOCH FROM {_NOW} - r.refilled_at))"
+)
 JSON_TYPES = ("application/json",)
 
 
@@ -44,8 +47,12 @@ class RetailWebhookEndpoint(models.Model):
     _secret_fields = ("secret", "secret_previous")
 
     name = fields.Char(required=True, tracking=True)
-    backend_id = fields.Many2one("retail.backend", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    backend_id = fields.Many2one(
+        "retail.backend", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, index=True
+    )
     active = fields.Boolean(default=True, tracking=True)
     token = fields.Char(
         required=True,
@@ -80,7 +87,8 @@ class RetailWebhookEndpoint(models.Model):
         "Previous Secret",
         compute="_compute_secret_fields",
         inverse="_inverse_secret_fields",
-        help="Still accepted while the channel moves to the new secret; clear it after.",
+        help="Still accepted while the channel moves to the new secret; "
+        "clear it after.",
     )
     secret_previous_sealed = fields.Char(copy=False, groups="base.group_system")
     secret_previous_is_set = fields.Boolean(compute="_compute_secret_is_set")
@@ -92,7 +100,8 @@ class RetailWebhookEndpoint(models.Model):
     max_body_size = fields.Integer("Maximum Body Size (bytes)", default=1024 * 1024)
     topics = fields.Char(
         "Accepted Topics",
-        help="Comma-separated; empty accepts every topic. Others are stored as ignored.",
+        help="Comma-separated; empty accepts every topic. "
+        "Others are stored as ignored.",
     )
     rate_limit = fields.Float("Rate Limit (requests/s)", default=50.0)
     rate_burst = fields.Integer("Burst", default=100)
@@ -109,9 +118,21 @@ class RetailWebhookEndpoint(models.Model):
 
     _sql_constraints = [
         ("token_uniq", "unique(token)", "The webhook token must be unique."),
-        ("tolerance_positive", "CHECK(tolerance > 0)", "The tolerance must be positive."),
-        ("size_positive", "CHECK(max_body_size > 0)", "The maximum body size must be positive."),
-        ("rate_positive", "CHECK(rate_limit > 0 AND rate_burst >= 1)", "The rate limit must be positive."),
+        (
+            "tolerance_positive",
+            "CHECK(tolerance > 0)",
+            "The tolerance must be positive.",
+        ),
+        (
+            "size_positive",
+            "CHECK(max_body_size > 0)",
+            "The maximum body size must be positive.",
+        ),
+        (
+            "rate_positive",
+            "CHECK(rate_limit > 0 AND rate_burst >= 1)",
+            "The rate limit must be positive.",
+        ),
     ]
 
     def init(self):
@@ -166,14 +187,18 @@ class RetailWebhookEndpoint(models.Model):
         res = super().unlink()
         with self._runtime_cursor() as cr:
             cr.execute(
-                "DELETE FROM retail_webhook_endpoint_runtime WHERE endpoint_id = ANY(%s)", [ids]
+                "DELETE FROM retail_webhook_endpoint_runtime "
+                "WHERE endpoint_id = ANY(%s)",
+                [ids],
             )
         return res
 
     def action_regenerate_token(self):
         for endpoint in self:
             endpoint.sudo().token = _new_token()
-            endpoint.message_post(body=_("New URL generated: the previous one stops working."))
+            endpoint.message_post(
+                body=_("New URL generated: the previous one stops working.")
+            )
 
     def action_generate_secret(self):
         """Generate a Standard Webhooks secret and show it this once."""
@@ -229,7 +254,9 @@ class RetailWebhookEndpoint(models.Model):
             return self.browse()
         # One query for the endpoint and every field the checks read.
         return self.search_fetch(
-            [("token", "=", token), ("active", "=", True)], self._RECEIVE_FIELDS, limit=1
+            [("token", "=", token), ("active", "=", True)],
+            self._RECEIVE_FIELDS,
+            limit=1,
         )
 
     def _check_and_store(self, request):
@@ -241,13 +268,18 @@ class RetailWebhookEndpoint(models.Model):
             request.headers, request.form
         ):
             return Outcome(200, {"status": "ping"})
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = (
+            request.headers.get("content-type", "").split(";")[0].strip().lower()
+        )
         if content_type not in JSON_TYPES:
             return _reject(415, "unsupported_media_type", "Send application/json.")
         retry_after = self._take_rate_token()
         if retry_after:
             return _reject(
-                429, "rate_limited", "Too many requests.", **{"Retry-After": str(retry_after)}
+                429,
+                "rate_limited",
+                "Too many requests.",
+                **{"Retry-After": str(retry_after)},
             )
         body = request.read_body(limit + 1)
         if len(body) > limit:
@@ -262,23 +294,34 @@ class RetailWebhookEndpoint(models.Model):
         return self._store(request, body, text, payload, verified)
 
     def _verify(self, headers, body):
-        secrets_ = [s for s in (self._get_secret("secret"), self._get_secret("secret_previous")) if s]
+        secrets_ = [
+            s
+            for s in (self._get_secret("secret"), self._get_secret("secret_previous"))
+            if s
+        ]
         if not secrets_:
             self.env["retail.sync.exception"]._report(
-                _("The webhook endpoint %(name)s has no signing secret, so it refuses "
-                  "every request. Set the secret the channel signs with.", name=self.name),
+                _(
+                    "The webhook endpoint %(name)s has no signing secret, so it "
+                    "refuses every request. Set the secret the channel signs with.",
+                    name=self.name,
+                ),
                 name=_("Webhook endpoint %(name)s has no secret", name=self.name),
                 backend=self.backend_id,
                 kind="configuration",
                 source=self,
                 key="no_secret",
             )
-            raise schemes.Rejected(401, "no_secret", "The endpoint has no signing secret yet.")
+            raise schemes.Rejected(
+                401, "no_secret", "The endpoint has no signing secret yet."
+            )
         verify = schemes.SCHEMES[self.scheme]
         return verify(headers, body, secrets_, int(time.time()), self.tolerance)
 
     def _store(self, request, body, text, payload, verified):
-        topic = verified.topic or (payload.get("type") if verified.topic_in_body else None)
+        topic = verified.topic or (
+            payload.get("type") if verified.topic_in_body else None
+        )
         topic = str(topic or "unknown")[:128]
         delivery_id = verified.delivery_id
         if not delivery_id and verified.topic_in_body:
@@ -305,7 +348,9 @@ class RetailWebhookEndpoint(models.Model):
             return self._answer_duplicate(delivery_id, body)
         if state == "queued":
             message._enqueue()
-        status = {"queued": "accepted", "received": "accepted", "ignored": "ignored"}[state]
+        status = {"queued": "accepted", "received": "accepted", "ignored": "ignored"}[
+            state
+        ]
         return Outcome(
             202,
             {"status": status, "correlation_id": message.correlation_id},
@@ -321,7 +366,9 @@ class RetailWebhookEndpoint(models.Model):
         row = self.env.cr.fetchone()
         if row and row[0] != body_digest(body):
             return _reject(
-                409, "delivery_id_reused", "This delivery id came before with another body."
+                409,
+                "delivery_id_reused",
+                "This delivery id came before with another body.",
             )
         return Outcome(200, {"status": "duplicate"})
 
@@ -351,12 +398,17 @@ class RetailWebhookEndpoint(models.Model):
                     (endpoint_id, tokens, refilled_at, allowed)
                 VALUES (%(id)s, %(burst)s - 1, {_NOW}, true)
                 ON CONFLICT (endpoint_id) DO UPDATE SET
-                    tokens = CASE WHEN {_REFILL} >= 1 THEN {_REFILL} - 1 ELSE {_REFILL} END,
+                    tokens = CASE WHEN {_REFILL} >= 1
+                                  THEN {_REFILL} - 1 ELSE {_REFILL} END,
                     allowed = {_REFILL} >= 1,
                     refilled_at = {_NOW}
                 RETURNING allowed, tokens
                 """,
-                {"id": self.id, "burst": float(self.rate_burst), "rate": self.rate_limit},
+                {
+                    "id": self.id,
+                    "burst": float(self.rate_burst),
+                    "rate": self.rate_limit,
+                },
             )
             allowed, tokens = cr.fetchone()
         if allowed:
@@ -369,7 +421,8 @@ class RetailWebhookEndpoint(models.Model):
             cr.execute(
                 """
                 INSERT INTO retail_webhook_endpoint_runtime AS r
-                    (endpoint_id, tokens, rejected_count, last_rejected_at, last_rejection)
+                    (endpoint_id, tokens, rejected_count, last_rejected_at,
+                     last_rejection)
                 VALUES (%(id)s, %(burst)s, 1, now() at time zone 'UTC', %(code)s)
                 ON CONFLICT (endpoint_id) DO UPDATE SET
                     rejected_count = r.rejected_count + 1,
@@ -386,7 +439,8 @@ class RetailWebhookEndpoint(models.Model):
         held_back = _rejection_log.should_log(key)
         if held_back is not None:
             _logger.warning(
-                "Webhook rejected (%s) on endpoint %s; %s similar rejection(s) not logged",
+                "Webhook rejected (%s) on endpoint %s; "
+                "%s similar rejection(s) not logged",
                 code,
                 endpoint.id if endpoint else "unknown",
                 held_back,

@@ -21,7 +21,9 @@ SECRETS = {
 
 
 def _b64_hmac(secret, data):
-    return base64.b64encode(hmac.new(secret.encode(), data, hashlib.sha256).digest()).decode()
+    return base64.b64encode(
+        hmac.new(secret.encode(), data, hashlib.sha256).digest()
+    ).decode()
 
 
 def sign(scheme, body, secret=None, *, delivery_id=None, topic="ping", timestamp=None):
@@ -35,7 +37,9 @@ def sign(scheme, body, secret=None, *, delivery_id=None, topic="ping", timestamp
             {
                 "webhook-id": delivery_id,
                 "webhook-timestamp": str(timestamp),
-                "webhook-signature": standard_webhooks.sign(secret, delivery_id, timestamp, body),
+                "webhook-signature": standard_webhooks.sign(
+                    secret, delivery_id, timestamp, body
+                ),
             }
         )
     elif scheme == "shopify":

@@ -68,7 +68,11 @@ class TestProcessing(WebhookCase):
         result = message._process()
         self.assertEqual(message.state, "ignored")
         self.assertIn("No handler for topic carts/update", result)
-        self.assertFalse(self.env["retail.sync.exception"].search([("backend_id", "=", self.backend.id)]))
+        self.assertFalse(
+            self.env["retail.sync.exception"].search(
+                [("backend_id", "=", self.backend.id)]
+            )
+        )
 
     def test_processing_twice_does_nothing_more(self):
         message = self._message()
@@ -88,7 +92,15 @@ class TestProcessing(WebhookCase):
         exception = first.exception_id
         self.assertEqual(second.exception_id, exception)
         self.assertRecordValues(
-            exception, [{"kind": "data", "occurrence_count": 2, "state": "new", "retryable": True}]
+            exception,
+            [
+                {
+                    "kind": "data",
+                    "occurrence_count": 2,
+                    "state": "new",
+                    "retryable": True,
+                }
+            ],
         )
         self.assertIn("Processing failed", first.message_ids[0].body)
 

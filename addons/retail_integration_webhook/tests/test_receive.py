@@ -45,7 +45,9 @@ class TestReceive(WebhookCaseMixin, HttpCase):
                 self.assertEqual(response.json()["status"], "accepted")
                 message = self._messages(endpoint)
                 self.assertEqual(len(message), 1)
-                self.assertEqual(response.headers["X-Correlation-Id"], message.correlation_id)
+                self.assertEqual(
+                    response.headers["X-Correlation-Id"], message.correlation_id
+                )
                 expected_id = "evt-stripe" if scheme == "stripe" else f"d-{scheme}"
                 self.assertRecordValues(
                     message,
@@ -76,24 +78,45 @@ class TestReceive(WebhookCaseMixin, HttpCase):
         endpoint = self.endpoints["shopify"]
         first, second = ping_body("shopify", "a"), ping_body("shopify", "b")
         self._post(endpoint, first, sign("shopify", first, delivery_id="same"))
-        response = self._post(endpoint, second, sign("shopify", second, delivery_id="same"))
+        response = self._post(
+            endpoint, second, sign("shopify", second, delivery_id="same")
+        )
         self._assert_error(response, 409, "delivery_id_reused")
         self.assertEqual(self._messages(endpoint).body, first.decode())
 
-    @mute_logger("odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint")
+    @mute_logger(
+        "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
+    )
     def test_bad_input_is_refused_and_stores_nothing(self):
         endpoint = self.endpoints["standard"]
         endpoint.max_body_size = 2048
         signed = lambda body: sign("standard", body)  # noqa: E731
         big = b'{"pad": "' + b"x" * 4096 + b'"}'
         cases = [
-            ("malformed JSON", b'{"type": "ping",', signed(b'{"type": "ping",'), 400, "invalid_json"),
-            ("non-UTF-8", b'{"type": "\xff"}', signed(b'{"type": "\xff"}'), 400, "invalid_encoding"),
+            (
+                "malformed JSON",
+                b'{"type": "ping",',
+                signed(b'{"type": "ping",'),
+                400,
+                "invalid_json",
+            ),
+            (
+                "non-UTF-8",
+                b'{"type": "\xff"}',
+                signed(b'{"type": "\xff"}'),
+                400,
+                "invalid_encoding",
+            ),
             ("deep nesting", b"[" * 50000, signed(b"[" * 50000), 413, "body_too_large"),
             ("empty body", b"", signed(b""), 400, "empty_body"),
             ("oversized", big, signed(big), 413, "body_too_large"),
-            ("wrong type", b"ping", {**signed(b"ping"), "Content-Type": "text/plain"}, 415,
-             "unsupported_media_type"),
+            (
+                "wrong type",
+                b"ping",
+                {**signed(b"ping"), "Content-Type": "text/plain"},
+                415,
+                "unsupported_media_type",
+            ),
             ("unsigned", ping_body("standard"), JSON, 401, "missing_signature"),
             ("array", b"[1]", signed(b"[1]"), 400, "invalid_json"),
         ]
@@ -108,16 +131,26 @@ class TestReceive(WebhookCaseMixin, HttpCase):
     def test_nested_json_within_the_size_limit(self):
         endpoint = self.endpoints["github"]
         body = b"[" * 20000 + b"]" * 20000
-        self._assert_error(self._post(endpoint, body, sign("github", body)), 400, "invalid_json")
+        self._assert_error(
+            self._post(endpoint, body, sign("github", body)), 400, "invalid_json"
+        )
 
-    @mute_logger("odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint")
+    @mute_logger(
+        "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
+    )
     def test_unknown_token_get_and_global_size_cap(self):
         endpoint = self.endpoints["standard"]
         body = ping_body("standard")
-        self._assert_error(self._post(endpoint, body, sign("standard", body), token="nope"), 404,
-                           "unknown_endpoint")
-        self._assert_error(self._post(endpoint, body, sign("standard", body), token="x" * 500),
-                           404, "unknown_endpoint")
+        self._assert_error(
+            self._post(endpoint, body, sign("standard", body), token="nope"),
+            404,
+            "unknown_endpoint",
+        )
+        self._assert_error(
+            self._post(endpoint, body, sign("standard", body), token="x" * 500),
+            404,
+            "unknown_endpoint",
+        )
         response = self.url_open(f"/retail/webhook/{endpoint.sudo().token}")
         self._assert_error(response, 405, "method_not_allowed")
         self.assertEqual(response.headers["Allow"], "POST")
@@ -127,25 +160,36 @@ class TestReceive(WebhookCaseMixin, HttpCase):
         self.assertEqual(response.status_code, 413)
         self.assertFalse(self._messages(endpoint))
 
-    @mute_logger("odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint")
+    @mute_logger(
+        "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
+    )
     def test_huge_header_values_are_refused_or_cut(self):
         endpoint = self.endpoints["standard"]
         body = ping_body("standard")
         huge = "p" * 60_000
-        self._assert_error(self._post(endpoint, body, {**JSON, "X-Padding": huge}), 401,
-                           "missing_signature")
+        self._assert_error(
+            self._post(endpoint, body, {**JSON, "X-Padding": huge}),
+            401,
+            "missing_signature",
+        )
         self.assertFalse(self._messages(endpoint))
-        response = self._post(endpoint, body, {**sign("standard", body), "X-Padding": huge})
+        response = self._post(
+            endpoint, body, {**sign("standard", body), "X-Padding": huge}
+        )
         self.assertEqual(response.status_code, 202)
         stored = self._messages(endpoint).headers["x-padding"]
-        self.assertLessEqual(len(stored), 1100, "a signed request cannot fill the table either")
+        self.assertLessEqual(
+            len(stored), 1100, "a signed request cannot fill the table either"
+        )
 
     @mute_logger("odoo.service.server", "werkzeug")
     def test_header_lines_beyond_the_server_limit_never_reach_odoo(self):
         endpoint = self.endpoints["standard"]
         body = ping_body("standard")
         try:
-            response = self._post(endpoint, body, {**sign("standard", body), "X-Padding": "p" * 100_000})
+            response = self._post(
+                endpoint, body, {**sign("standard", body), "X-Padding": "p" * 100_000}
+            )
         except requests.ConnectionError:
             pass  # the server may close the connection before answering 431
         else:
@@ -156,23 +200,36 @@ class TestReceive(WebhookCaseMixin, HttpCase):
         endpoint = self.endpoints["github"]
         endpoint.active = False
         body = ping_body("github")
-        with mute_logger("odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"):
-            self._assert_error(self._post(endpoint, body, sign("github", body)), 404,
-                               "unknown_endpoint")
+        with mute_logger(
+            "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
+        ):
+            self._assert_error(
+                self._post(endpoint, body, sign("github", body)),
+                404,
+                "unknown_endpoint",
+            )
 
     def test_an_endpoint_without_secret_refuses_and_tells_the_inbox(self):
         endpoint = self.endpoints["github"].copy({"name": "No secret yet"})
         body = ping_body("github")
-        with mute_logger("odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"):
+        with mute_logger(
+            "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
+        ):
             for _i in range(2):
-                self._assert_error(self._post(endpoint, body, sign("github", body)), 401, "no_secret")
+                self._assert_error(
+                    self._post(endpoint, body, sign("github", body)), 401, "no_secret"
+                )
         exception = self.env["retail.sync.exception"].search(
             [("source_model", "=", endpoint._name), ("source_id", "=", endpoint.id)]
         )
         self.assertEqual(len(exception), 1)
-        self.assertEqual((exception.kind, exception.occurrence_count), ("configuration", 2))
+        self.assertEqual(
+            (exception.kind, exception.occurrence_count), ("configuration", 2)
+        )
 
-    @mute_logger("odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint")
+    @mute_logger(
+        "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
+    )
     def test_rate_limit_answers_429_with_retry_after(self):
         endpoint = self.endpoints["woocommerce"]
         endpoint.write({"rate_limit": 0.5, "rate_burst": 2})
@@ -198,7 +255,9 @@ class TestReceive(WebhookCaseMixin, HttpCase):
         endpoint = self.endpoints["shopify"]
         endpoint.topics = "orders/create, orders/paid"
         body = ping_body("shopify")
-        response = self._post(endpoint, body, sign("shopify", body, topic="products/update"))
+        response = self._post(
+            endpoint, body, sign("shopify", body, topic="products/update")
+        )
         self.assertEqual(response.json()["status"], "ignored")
         message = self._messages(endpoint)
         self.assertEqual((message.state, message.job_uuid), ("ignored", False))
@@ -207,7 +266,9 @@ class TestReceive(WebhookCaseMixin, HttpCase):
         self.backend.action_pause()
         endpoint = self.endpoints["standard"]
         body = ping_body("standard")
-        self.assertEqual(self._post(endpoint, body, sign("standard", body)).status_code, 202)
+        self.assertEqual(
+            self._post(endpoint, body, sign("standard", body)).status_code, 202
+        )
         message = self._messages(endpoint)
         self.assertEqual((message.state, message.job_uuid), ("received", False))
         self.backend.action_activate()
@@ -218,5 +279,7 @@ class TestReceive(WebhookCaseMixin, HttpCase):
         endpoint = self.endpoints["standard"]
         body = ping_body("standard")
         response = self._post(endpoint, body, sign("standard", body))
-        self.assertEqual(response.headers["Content-Type"].split(";")[0], "application/json")
+        self.assertEqual(
+            response.headers["Content-Type"].split(";")[0], "application/json"
+        )
         self.assertIn("correlation_id", json.loads(response.text))

@@ -1,6 +1,6 @@
 {
     "name": "Retail Integration: benchmark baseline route",
-    "summary": "A no-op auth='none' POST route, the baseline the benchmarks compare with",
+    "summary": "A no-op auth='none' POST route: the benchmarks' baseline",
     "version": "18.0.1.0.0",
     "category": "Hidden",
     "license": "LGPL-3",
