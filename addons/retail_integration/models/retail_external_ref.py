@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.tools.sql import create_index
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -11,8 +11,9 @@ class ExternalRefConflict(RetryableJobError):
 class RetailExternalRef(models.Model):
     """Which Odoo record an id of a backend stands for, and back.
 
-    One reference per (backend, model, external id) and per (backend, model,
-    record); both are unique indexes, so each lookup is one index scan.
+    One reference per (backend, model, external id), a unique index; a record
+    may have several (two channel variants sold as one product), found through
+    a second index. Each lookup is one index scan.
     """
 
     _name = "retail.external.ref"
@@ -35,12 +36,15 @@ class RetailExternalRef(models.Model):
             "unique(backend_id, res_model, external_id)",
             "This external id is already bound to a record of this backend.",
         ),
-        (
-            "record_uniq",
-            "unique(backend_id, res_model, res_id)",
-            "This record is already bound to an external id of this backend.",
-        ),
     ]
+
+    def init(self):
+        create_index(
+            self.env.cr,
+            "retail_external_ref_record_index",
+            self._table,
+            ["backend_id", "res_model", "res_id"],
+        )
 
     @api.depends("res_model", "res_id", "external_id")
     def _compute_display_name(self):
@@ -62,13 +66,15 @@ class RetailExternalRef(models.Model):
 
     @api.model
     def _external_id(self, backend, record):
-        """The external id ``record`` has in ``backend`` (False if none)."""
+        """The external id ``record`` has in ``backend`` (False if none; the
+        first bound if it has several)."""
         ref = self.sudo().search(
             [
                 ("backend_id", "=", backend.id),
                 ("res_model", "=", record._name),
                 ("res_id", "=", record.id),
             ],
+            order="id",
             limit=1,
         )
         return ref.external_id or False
@@ -101,8 +107,7 @@ class RetailExternalRef(models.Model):
 
         Idempotent. If another transaction bound the same external id to another
         record, raise ``ExternalRefConflict`` (retryable): nothing is lost, the
-        retry finds the winner's record. A record already bound to another
-        external id is a data problem: ``UserError``. A conflict with a transaction that
+        retry finds the winner's record. A conflict with a transaction that
         committed after ours began surfaces as PostgreSQL's serialization
         failure, which Odoo and queue_job retry as well.
         """
@@ -137,23 +142,11 @@ class RetailExternalRef(models.Model):
         if ref.res_id == record.id:
             ref.sync_date = fields.Datetime.now()
             return ref.with_env(self.env)
-        if ref:
-            raise ExternalRefConflict(
-                _(
-                    "%(model)s %(id)s was bound to another record meanwhile.",
-                    model=record._name,
-                    id=external_id,
-                ),
-                seconds=2,
-            )
-        bound = self.sudo().search(domain + [("res_id", "=", record.id)], limit=1)
-        raise UserError(
+        raise ExternalRefConflict(
             _(
-                "%(record)s is already bound to %(bound)s in %(backend)s, "
-                "not to %(id)s.",
-                record=record.display_name,
-                bound=bound.external_id,
-                backend=backend.display_name,
+                "%(model)s %(id)s was bound to another record meanwhile.",
+                model=record._name,
                 id=external_id,
-            )
+            ),
+            seconds=2,
         )

@@ -122,6 +122,7 @@ class RetailSyncException(models.Model):
         source=None,
         key=None,
         per_source=True,
+        vals=None,
     ):
         """Record a problem, or count a repeat of an open one; return it.
 
@@ -129,7 +130,8 @@ class RetailSyncException(models.Model):
         cause) for the same source (or document, or backend). With
         ``per_source=False`` the same key groups reports of many sources into
         one record (fifty orders failing on one unknown SKU are one problem);
-        it keeps the first source. Safe under concurrency: one atomic upsert
+        it keeps the first source. ``vals`` are extra fields for the record
+        (those other modules add). Safe under concurrency: one atomic upsert
         on the open-fingerprint index.
         """
         backend = backend or self.env["retail.backend"]
@@ -178,6 +180,8 @@ class RetailSyncException(models.Model):
         )
         exception = self.browse(self.env.cr.fetchone()[0])
         exception.invalidate_recordset()
+        if vals:
+            exception.write(vals)
         return exception
 
     @api.model

@@ -2,7 +2,6 @@ import threading
 
 import psycopg2
 
-from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -47,10 +46,12 @@ class TestExternalRef(RetailCase):
         with self.assertRaises(ExternalRefConflict):
             self.refs._bind(self.backend, twin, "A1")
 
-    def test_record_bound_elsewhere_is_a_clear_error(self):
+    def test_a_record_may_have_several_external_ids(self):
         self.refs._bind(self.backend, self.partner, "A1")
-        with self.assertRaisesRegex(UserError, "already bound to A1"):
-            self.refs._bind(self.backend, self.partner, "B2")
+        self.refs._bind(self.backend, self.partner, "B2")
+        found = self.refs._find_record(self.backend, "res.partner", "B2")
+        self.assertEqual(found, self.partner)
+        self.assertEqual(self.refs._external_id(self.backend, self.partner), "A1")
 
     def test_lookups_use_the_unique_indexes(self):
         self.refs._bind(self.backend, self.partner, "A1")

@@ -246,6 +246,8 @@ class RetailInboundMessage(models.Model):
             )
 
     def _fail(self, err, started, last_attempt=False):
+        """Failed for good: note why, and file it in the inbox, one item per
+        cause however many messages share it (a ``RetailDataError`` says how)."""
         if isinstance(err, UserError | ValidationError):
             cause = str(err.args[0]) if err.args else str(err)
         elif last_attempt:
@@ -265,11 +267,13 @@ class RetailInboundMessage(models.Model):
                 cause,
                 name=_("Webhook %(topic)s could not be processed", topic=self.topic),
                 backend=self.backend_id,
-                kind="connection" if last_attempt else "data",
+                kind=getattr(err, "kind", None)
+                or ("connection" if last_attempt else "data"),
                 detail=detail,
                 source=self,
-                key=f"webhook:{self.topic}:{cause}",
+                key=f"webhook:{getattr(err, 'key', None) or cause}",
                 per_source=False,
+                vals=getattr(err, "vals", None),
             )
         )
         self.write(
