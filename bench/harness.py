@@ -1,4 +1,5 @@
-"""What the benchmarks share: a database of their own and a real Odoo server.
+"""What the benchmarks share: a database of their own, a real Odoo server on
+it, and Odoo in the benchmark's own process.
 
 The Odoo server runs from the Python that runs the benchmark (the project's
 .venv/bin/python after setup/test.sh), with the suite's addons and this
@@ -7,12 +8,14 @@ folder's baseline addon, ``--workers=2``, on 127.0.0.1.
 
 import base64
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -44,10 +47,19 @@ def addons_path():
 
 
 class BenchOdoo:
-    """A throw-away database and an Odoo server on it."""
+    """A throw-away database and an Odoo server on it.
 
-    def __init__(self, modules, channels="root:4,root.retail:4"):
-        self.db = f"retail_bench_{os.getpid()}"
+    ``db_prefix`` names the database (``<prefix><pid>``); ``extra_conf`` is
+    added to the ``[options]`` of its configuration file."""
+
+    def __init__(
+        self,
+        modules,
+        channels="root:4,root.retail:4",
+        db_prefix="retail_bench_",
+        extra_conf="",
+    ):
+        self.db = f"{db_prefix}{os.getpid()}"
         self.modules = modules
         self.dir = Path(tempfile.mkdtemp(prefix="retail-bench-"))
         self.conf = self.dir / "odoo.conf"
@@ -61,10 +73,12 @@ class BenchOdoo:
             f"retail_secret_key = {key}\n"
             "server_wide_modules = web,queue_job,retail_integration\n"
             "log_level = warn\n"
+            f"{extra_conf}"
             "[queue_job]\n"
             f"channels = {channels}\n"
         )
         self.proc = None
+        self.registry = None
 
     def odoo(self, *args, **kwargs):
         cmd = [
@@ -81,7 +95,11 @@ class BenchOdoo:
     def install(self):
         started = time.monotonic()
         self.odoo(
-            "-i", ",".join(self.modules), "--without-demo=all", "--stop-after-init"
+            "-i",
+            ",".join(self.modules),
+            "--without-demo=all",
+            "--stop-after-init",
+            f"--http-port={free_port()}",  # another server may hold 8069
         )
         return time.monotonic() - started
 
@@ -112,11 +130,35 @@ class BenchOdoo:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
+    def load(self):
+        """Odoo in this process, on the bench database: its registry."""
+        import odoo
+        from odoo.modules.registry import Registry
+
+        odoo.tools.config.parse_config(["-c", str(self.conf), "-d", self.db])
+        self.registry = Registry(self.db)
+        return self.registry
+
+    @contextmanager
+    def env(self):
+        """A superuser environment (after ``load``) whose transaction commits
+        on exit."""
+        from odoo import SUPERUSER_ID, api
+
+        with self.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {})
+
     def drop(self):
         self.stop()
+        if self.registry is not None:
+            from odoo.sql_db import close_db
+
+            close_db(self.db)
+            self.registry = None
         subprocess.run(
             ["dropdb", "--if-exists", self.db], check=False, capture_output=True
         )
+        shutil.rmtree(self.dir, ignore_errors=True)  # config, logs, filestore
 
     def rpc(self, model, method, *args, **kwargs):
         """Call a model method as admin through JSON-RPC."""
@@ -138,4 +180,6 @@ def load_lib(relative_path):
 
 def percentile(values, fraction):
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+    return (
+        ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
+    )

@@ -1,0 +1,1 @@
+# Plain Python: no ORM import here, so these modules are testable without a database.

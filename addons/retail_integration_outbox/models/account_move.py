@@ -1,0 +1,37 @@
+from odoo import models
+
+from ..lib.events import INVOICE_PAID
+from .tools import partner_data, refs_data
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _invoice_paid_hook(self):
+        res = super()._invoice_paid_hook()
+        invoices = self.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
+        self.env["retail.outbox.event"]._capture(INVOICE_PAID, invoices)
+        return res
+
+    def _retail_outbox_company(self, scope):
+        return self.company_id
+
+    def _retail_outbox_data(self, event_type, scope):
+        if self.payment_state not in ("paid", "in_payment"):
+            return None
+        orders = self.line_ids.sale_line_ids.order_id
+        return {
+            "name": self.name,
+            "move_type": self.move_type,
+            "payment_state": self.payment_state,
+            "invoice_date": self.invoice_date,
+            "partner": partner_data(self.partner_id),
+            "currency": self.currency_id.name,
+            "amount_total": self.amount_total,
+            "amount_residual": self.amount_residual,
+            "origin": self.invoice_origin or None,
+            "sale_orders": [
+                {"name": order.name, "external_refs": refs_data(order)}
+                for order in orders
+            ],
+        }

@@ -1,0 +1,268 @@
+import json
+import logging
+import uuid
+
+from odoo import api, fields, models
+
+from ..lib import events as ev
+
+_logger = logging.getLogger(__name__)
+
+PENDING_KEY = "retail_outbox.captured"
+
+EVENT_TYPE_SELECTION = [
+    (ev.ORDER_CONFIRMED, "Order confirmed"),
+    (ev.ORDER_CANCELLED, "Order cancelled"),
+    (ev.INVOICE_PAID, "Invoice paid"),
+    (ev.STOCK_LEVEL_CHANGED, "Stock level changed"),
+    (ev.SHIPMENT_DISPATCHED, "Shipment dispatched"),
+    (ev.PRODUCT_CHANGED, "Product changed"),
+    (ev.PRICE_CHANGED, "Price changed"),
+]
+
+# One statement per event: the aggregate's sequence (and, for a state event,
+# the digest of its last value: an equal value writes nothing), the event, and
+# its deliveries. A coalescing type first points a pending (or failed, waiting
+# for its retry) delivery of the same state at the newer event; only the
+# subscriptions without one get a new delivery. Rows a dispatcher holds are
+# skipped: the value it is sending is already stale, so a new delivery follows
+# it. The lookup reads retail_outbox_delivery_aggregate in its own order
+# (newest sequence first, LIMIT 1), which does not depend on the table's size
+# or its planner statistics. It returns (event id, sequence), or no row when a
+# state event repeats the aggregate's last value.
+INSERT_EVENT = """
+WITH seq AS (
+    INSERT INTO retail_outbox_aggregate AS a (key, last_sequence, last_digest)
+    VALUES (%(key)s, 1, %(digest)s)
+    ON CONFLICT (key) DO UPDATE
+        SET last_sequence = a.last_sequence + 1, last_digest = EXCLUDED.last_digest
+        WHERE EXCLUDED.last_digest IS NULL
+           OR a.last_digest IS DISTINCT FROM EXCLUDED.last_digest
+    RETURNING last_sequence
+), event AS (
+    INSERT INTO retail_outbox_event
+        (uuid, event_type, aggregate_model, aggregate_id, aggregate_key, sequence,
+         payload, occurred_at, company_id, correlation_id,
+         create_uid, create_date, write_uid, write_date)
+    SELECT %(uuid)s, %(type)s, %(model)s, %(res_id)s, %(key)s, seq.last_sequence,
+           %(payload)s, %(now)s, %(company)s, %(correlation)s,
+           %(uid)s, %(now)s, %(uid)s, %(now)s
+    FROM seq
+    RETURNING id, sequence
+), target AS (
+    SELECT t.sub, t.backend, event.id AS event, event.sequence, (
+        SELECT d.id FROM retail_outbox_delivery d
+         WHERE %(coalesce)s
+           AND d.subscription_id = t.sub AND d.aggregate_key = %(key)s
+           AND d.state IN ('pending', 'failed')
+         ORDER BY d.sequence DESC
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED) AS coalesce_into
+    FROM event, unnest(%(subs)s::int[], %(backends)s::int[]) AS t(sub, backend)
+), coalesced AS (
+    UPDATE retail_outbox_delivery d
+       SET event_id = target.event, sequence = target.sequence,
+           coalesced_count = d.coalesced_count + 1,
+           write_uid = %(uid)s, write_date = %(now)s
+      FROM target
+     WHERE d.id = target.coalesce_into
+    RETURNING d.id
+), fresh AS (
+    INSERT INTO retail_outbox_delivery
+        (event_id, subscription_id, backend_id, company_id, event_type, aggregate_key,
+         sequence, state, attempts, next_attempt, replay_count, coalesced_count,
+         reported, create_uid, create_date, write_uid, write_date)
+    SELECT target.event, target.sub, target.backend, %(company)s, %(type)s, %(key)s,
+           target.sequence, 'pending', 0, %(now)s, 0, 0, false,
+           %(uid)s, %(now)s, %(uid)s, %(now)s
+      FROM target
+     WHERE target.coalesce_into IS NULL
+    RETURNING id
+)
+SELECT id, sequence, (SELECT count(*) FROM coalesced) FROM event
+"""
+
+
+class RetailOutboxEvent(models.Model):
+    """A business change as channels see it, written in the change's transaction."""
+
+    _name = "retail.outbox.event"
+    _description = "Outbox Event"
+    _order = "id desc"
+    _rec_name = "uuid"
+
+    uuid = fields.Char(
+        "Event ID",
+        required=True,
+        readonly=True,
+        help="Sent as webhook-id: the same on every retry and replay.",
+    )
+    event_type = fields.Selection(
+        EVENT_TYPE_SELECTION, required=True, readonly=True, index=True
+    )
+    aggregate_model = fields.Char(readonly=True)
+    aggregate_id = fields.Many2oneReference(
+        readonly=True, model_field="aggregate_model"
+    )
+    aggregate_key = fields.Char(readonly=True, index=True)
+    sequence = fields.Integer(
+        readonly=True, help="Position of this event among the events of its aggregate."
+    )
+    payload = fields.Json("Payload Data", readonly=True)
+    payload_text = fields.Text("Payload", compute="_compute_payload_text")
+    occurred_at = fields.Datetime(readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    correlation_id = fields.Char(readonly=True, index=True)
+    delivery_ids = fields.One2many("retail.outbox.delivery", "event_id", readonly=True)
+
+    _sql_constraints = [("uuid_uniq", "unique(uuid)", "Event ids are unique.")]
+
+    def init(self):
+        # uuid_uniq's index serves lookups by id: a second one on the column
+        # only costs every insert.
+        self.env.cr.execute("DROP INDEX IF EXISTS retail_outbox_event__uuid_index")
+
+    @api.depends("payload")
+    def _compute_payload_text(self):
+        for event in self:
+            event.payload_text = json.dumps(event._envelope(), indent=2, sort_keys=True)
+
+    def _envelope(self):
+        self.ensure_one()
+        occurred = self.occurred_at
+        return ev.envelope(
+            uuid=self.uuid,
+            event_type=self.event_type,
+            occurred_at=occurred.isoformat(timespec="seconds") + "Z"
+            if occurred
+            else None,
+            company_id=self.company_id.id,
+            correlation_id=self.correlation_id,
+            model=self.aggregate_model,
+            res_id=self.aggregate_id,
+            key=self.aggregate_key,
+            sequence=self.sequence,
+            data=self.payload,
+        )
+
+    def _body(self):
+        return ev.canonical_json(self._envelope())
+
+    def action_open_aggregate(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.aggregate_model,
+            "res_id": self.aggregate_id,
+            "views": [(False, "form")],
+        }
+
+    # Capture -------------------------------------------------------------
+
+    @api.model
+    def _capture(self, event_type, records, scope=None, before=None):
+        """Record that ``records`` changed in a way ``event_type`` reports.
+
+        Nothing is written now: the event is built from the records' state
+        when the transaction is about to commit, once per (type, record,
+        scope) however often it changed. ``scope`` is ``(model, id)`` for a
+        value per scope (a warehouse's stock); ``before`` maps record ids to
+        the data they had before the change, to drop changes that alter
+        nothing. Only types some active subscription wants are recorded.
+        """
+        if (
+            not records
+            or event_type not in self.env["retail.event.subscription"]._routes()
+        ):
+            return
+        data = self.env.cr.precommit.data
+        pending = data.get(PENDING_KEY)
+        if pending is None:
+            pending = data[PENDING_KEY] = {}
+            self.env.cr.precommit.add(self._flush_captured)
+        for record in records:
+            key = (event_type, record._name, record.id, scope)
+            if key not in pending:
+                previous = before.get(record.id) if before else None
+                pending[key] = ev.digest(previous) if previous is not None else None
+
+    @api.model
+    def _flush_captured(self):
+        pending = self.env.cr.precommit.data.pop(PENDING_KEY, None)
+        if not pending:
+            return
+        self = self.sudo()
+        routes = self.env["retail.event.subscription"]._routes()
+        correlation = self.env.context.get("retail_correlation_id") or str(uuid.uuid4())
+        # Which captured records still exist: one query per model.
+        ids_by_model = {}
+        for _type, model, res_id, _scope in pending:
+            ids_by_model.setdefault(model, set()).add(res_id)
+        alive = {
+            model: set(self.env[model].browse(ids).exists().ids)
+            for model, ids in ids_by_model.items()
+        }
+        to_dispatch = set()
+        for (event_type, model, res_id, scope), before in pending.items():
+            if res_id not in alive[model]:
+                continue
+            record = self.env[model].browse(res_id)
+            data = record._retail_outbox_data(event_type, scope)
+            if data is None or (before is not None and ev.digest(data) == before):
+                continue
+            company = record._retail_outbox_company(scope)
+            subscriptions = [
+                sub
+                for sub in routes.get(event_type, ())
+                if (not company or sub.company_id == company.id)
+                and (
+                    sub.pricelist_id is None
+                    or scope == ("product.pricelist", sub.pricelist_id)
+                )
+            ]
+            if subscriptions and self._insert(
+                event_type, record, scope, data, company, correlation, subscriptions
+            ):
+                to_dispatch.update(sub.id for sub in subscriptions)
+        if to_dispatch:
+            self.env["retail.event.subscription"].browse(
+                sorted(to_dispatch)
+            )._enqueue_dispatch()
+            # Precommit hooks run after the transaction's flush.
+            self.env.flush_all()
+
+    def _insert(self, event_type, record, scope, data, company, correlation, routes):
+        """Write one event and its deliveries to ``routes`` (one statement);
+        return (id, key, sequence), or None if a state event repeats the
+        aggregate's last value."""
+        key = ev.aggregate_key(record._name, record.id, scope)
+        coalesce = ev.coalesces(event_type)
+        self.env.cr.execute(
+            INSERT_EVENT,
+            {
+                "key": key,
+                "digest": ev.digest(data) if event_type in ev.STATE_TYPES else None,
+                "uuid": str(uuid.uuid4()),
+                "type": event_type,
+                "model": record._name,
+                "res_id": record.id,
+                "payload": json.dumps(data, default=str),
+                "now": fields.Datetime.now(),
+                "company": (company or self.env.company).id,
+                "correlation": correlation,
+                "uid": self.env.uid,
+                "coalesce": coalesce,
+                "subs": [sub.id for sub in routes],
+                "backends": [sub.backend_id for sub in routes],
+            },
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None
+        if row[2]:
+            self.env["retail.outbox.delivery"].invalidate_model(
+                ["event_id", "sequence", "coalesced_count"]
+            )
+        return row[0], key, row[1]

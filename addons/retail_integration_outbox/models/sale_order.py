@@ -1,0 +1,56 @@
+from odoo import models
+
+from ..lib.events import ORDER_CANCELLED, ORDER_CONFIRMED
+from .tools import partner_data, product_data, refs_data
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    def _action_confirm(self):
+        res = super()._action_confirm()
+        self.env["retail.outbox.event"]._capture(ORDER_CONFIRMED, self)
+        return res
+
+    def _action_cancel(self):
+        res = super()._action_cancel()
+        self.env["retail.outbox.event"]._capture(ORDER_CANCELLED, self)
+        return res
+
+    def _retail_outbox_company(self, scope):
+        return self.company_id
+
+    def _retail_outbox_data(self, event_type, scope):
+        # Built when the transaction commits: a confirmation undone in the
+        # same transaction sends nothing.
+        expected = ("sale", "done") if event_type == ORDER_CONFIRMED else ("cancel",)
+        if self.state not in expected:
+            return None
+        return {
+            "name": self.name,
+            "client_order_ref": self.client_order_ref or None,
+            "state": self.state,
+            "date_order": self.date_order,
+            "partner": partner_data(self.partner_id),
+            "shipping_partner": partner_data(self.partner_shipping_id),
+            "warehouse": self.warehouse_id.code or None,
+            "currency": self.currency_id.name,
+            "amount_untaxed": self.amount_untaxed,
+            "amount_tax": self.amount_tax,
+            "amount_total": self.amount_total,
+            "lines": [
+                {
+                    "product": product_data(line.product_id),
+                    "description": line.name,
+                    "quantity": line.product_uom_qty,
+                    "uom": line.product_uom.name,
+                    "price_unit": line.price_unit,
+                    "discount": line.discount,
+                    "price_subtotal": line.price_subtotal,
+                    "price_total": line.price_total,
+                }
+                for line in self.order_line
+                if not line.display_type
+            ],
+            "external_refs": refs_data(self),
+        }

@@ -1,0 +1,44 @@
+from odoo import models
+
+from ..lib.events import SHIPMENT_DISPATCHED
+from .tools import partner_data, product_data, refs_data
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    def _action_done(self):
+        res = super()._action_done()
+        shipments = self.filtered(lambda p: p.picking_type_code == "outgoing")
+        self.env["retail.outbox.event"]._capture(SHIPMENT_DISPATCHED, shipments)
+        return res
+
+    def _retail_outbox_company(self, scope):
+        return self.company_id
+
+    def _retail_outbox_data(self, event_type, scope):
+        if self.state != "done":
+            return None
+        order = self.sale_id
+        return {
+            "name": self.name,
+            "origin": self.origin or None,
+            "sale_order": {"name": order.name, "external_refs": refs_data(order)}
+            if order
+            else None,
+            "carrier": self.carrier_id.name or None,
+            "tracking_ref": self.carrier_tracking_ref or None,
+            "tracking_url": self.carrier_tracking_url or None,
+            "date_done": self.date_done,
+            "partner": partner_data(self.partner_id),
+            "warehouse": self.picking_type_id.warehouse_id.code or None,
+            "lines": [
+                {
+                    "product": product_data(move.product_id),
+                    "quantity": move.quantity,
+                    "uom": move.product_uom.name,
+                }
+                for move in self.move_ids
+                if move.state == "done"
+            ],
+        }

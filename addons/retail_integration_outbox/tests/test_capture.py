@@ -1,0 +1,200 @@
+from odoo.tests import tagged
+
+from .common import OutboxCase
+
+
+class Boom(Exception):
+    pass
+
+
+@tagged("retail", "post_install", "-at_install")
+class TestCapture(OutboxCase):
+    def test_rollback_leaves_no_event_and_commit_has_one(self):
+        order = self.make_order()
+        with self.assertRaises(Boom), self.env.cr.savepoint():
+            order.action_confirm()
+            self.commit_hooks()
+            self.assertEqual(len(self.events("order.confirmed", order)), 1)
+            raise Boom
+        self.assertFalse(self.events("order.confirmed", order))
+        # A confirmation rolled back before commit time writes nothing either.
+        with self.assertRaises(Boom), self.env.cr.savepoint():
+            order.action_confirm()
+            raise Boom
+        self.commit_hooks()
+        self.assertFalse(self.events("order.confirmed", order))
+        order.invalidate_recordset()
+        order.action_confirm()
+        self.commit_hooks()
+        self.assertEqual(len(self.events("order.confirmed", order)), 1)
+
+    def test_order_confirmed_and_cancelled(self):
+        order = self.make_order(qty=2)
+        self.env["retail.external.ref"]._bind(self.backend, order, "WEB-1001")
+        order.action_confirm()
+        self.commit_hooks()
+        order._action_cancel()
+        self.commit_hooks()
+        confirmed, cancelled = self.events(record=order)
+        self.assertEqual(
+            (confirmed.event_type, cancelled.event_type),
+            ("order.confirmed", "order.cancelled"),
+        )
+        self.assertEqual((confirmed.sequence, cancelled.sequence), (1, 2))
+        data = confirmed.payload
+        self.assertEqual(data["name"], order.name)
+        self.assertEqual(data["state"], "sale")
+        self.assertEqual(data["partner"]["email"], "c@example.com")
+        self.assertEqual(data["amount_total"], order.amount_total)
+        self.assertEqual(data["external_refs"], {"test_shop": "WEB-1001"})
+        self.assertEqual(data["lines"][0]["product"]["sku"], "OW-1")
+        self.assertEqual(data["lines"][0]["quantity"], 2)
+        self.assertEqual(cancelled.payload["state"], "cancel")
+        self.assertEqual(confirmed.correlation_id and len(confirmed.correlation_id), 36)
+
+    def test_invoice_paid(self):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.partner.id,
+                "invoice_line_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": self.product.id,
+                            "quantity": 1,
+                            "price_unit": 50.0,
+                            "tax_ids": [],
+                        },
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        self.commit_hooks()
+        self.assertFalse(self.events("invoice.paid", invoice))
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        self.commit_hooks()
+        event = self.events("invoice.paid", invoice)
+        self.assertEqual(len(event), 1)
+        self.assertIn(event.payload["payment_state"], ("paid", "in_payment"))
+        self.assertEqual(event.payload["amount_total"], 50.0)
+        self.assertEqual(event.payload["name"], invoice.name)
+
+    def test_stock_level_changes_only_when_free_quantity_does(self):
+        self.add_stock(10)
+        self.commit_hooks()
+        event = self.events("stock.level_changed", self.product)
+        self.assertEqual(len(event), 1)
+        self.assertEqual(event.payload["free_qty"], 10)
+        self.assertEqual(event.payload["warehouse"]["code"], self.warehouse.code)
+        self.assertEqual(
+            event.aggregate_key,
+            f"product.product,{self.product.id}@stock.warehouse,{self.warehouse.id}",
+        )
+        # +5 then -5 in one transaction: the level channels see did not move.
+        self.add_stock(5)
+        self.add_stock(-5)
+        self.commit_hooks()
+        self.assertEqual(len(self.events("stock.level_changed", self.product)), 1)
+        # Reserving lowers the free quantity.
+        order = self.make_order(qty=3)
+        order.action_confirm()
+        self.commit_hooks()
+        latest = self.events("stock.level_changed", self.product)[-1]
+        self.assertEqual(
+            (latest.payload["free_qty"], latest.payload["on_hand"]), (7, 10)
+        )
+        self.assertEqual(latest.sequence, 2)
+
+    def test_shipment_dispatched_with_carrier_and_tracking(self):
+        self.add_stock(5)
+        carrier = self.env["delivery.carrier"].create(
+            {
+                "name": "Outbox Express",
+                "product_id": self.env["product.product"]
+                .create({"name": "Shipping", "type": "service"})
+                .id,
+            }
+        )
+        order = self.make_order(qty=2)
+        order.action_confirm()
+        picking = order.picking_ids
+        picking.write({"carrier_id": carrier.id, "carrier_tracking_ref": "TRK123"})
+        picking.move_ids.quantity = 2
+        picking.button_validate()
+        self.commit_hooks()
+        event = self.events("shipment.dispatched", picking)
+        self.assertEqual(len(event), 1)
+        data = event.payload
+        self.assertEqual(
+            (data["carrier"], data["tracking_ref"]), ("Outbox Express", "TRK123")
+        )
+        self.assertEqual(data["sale_order"]["name"], order.name)
+        self.assertEqual(data["lines"][0]["quantity"], 2)
+
+    def test_product_changed_only_for_fields_channels_see(self):
+        self.commit_hooks()
+        before = len(self.events("product.changed", self.product))
+        self.product.write({"description_sale": "Longer text", "weight": 2.0})
+        self.product.write({"name": "Outbox Widget"})  # same value
+        self.commit_hooks()
+        self.assertEqual(len(self.events("product.changed", self.product)), before)
+        self.product.write({"name": "Outbox Widget v2"})
+        self.product.default_code = "OW-2"
+        self.commit_hooks()
+        events = self.events("product.changed", self.product)
+        self.assertEqual(len(events), before + 1)
+        self.assertEqual(events[-1].payload["name"], "Outbox Widget v2")
+        self.assertEqual(events[-1].payload["sku"], "OW-2")
+        self.product.active = False
+        self.commit_hooks()
+        self.assertIs(
+            self.events("product.changed", self.product)[-1].payload["active"], False
+        )
+
+    def test_price_changed_on_the_backend_pricelist_only(self):
+        other = self.env["product.pricelist"].create({"name": "Elsewhere"})
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": other.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.product.id,
+                "compute_price": "fixed",
+                "fixed_price": 5,
+            }
+        )
+        self.commit_hooks()
+        self.assertFalse(self.events("price.changed", self.product))
+        item = self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.product.id,
+                "compute_price": "fixed",
+                "fixed_price": 17.5,
+            }
+        )
+        self.commit_hooks()
+        event = self.events("price.changed", self.product)
+        self.assertEqual(len(event), 1)
+        self.assertEqual(event.payload["price"], 17.5)
+        self.assertEqual(event.payload["pricelist"]["id"], self.pricelist.id)
+        item.fixed_price = 17.5
+        self.commit_hooks()
+        self.assertEqual(len(self.events("price.changed", self.product)), 1)
+        item.unlink()
+        self.commit_hooks()
+        self.assertEqual(
+            self.events("price.changed", self.product)[-1].payload["price"], 20.0
+        )
+
+    def test_no_subscription_no_event(self):
+        self.subscription.active = False
+        order = self.make_order()
+        order.action_confirm()
+        self.commit_hooks()
+        self.assertFalse(self.events(record=order))

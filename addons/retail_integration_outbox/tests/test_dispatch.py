@@ -1,0 +1,367 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import OutboxCase, allow_private_urls
+
+
+@tagged("retail", "post_install", "-at_install")
+class TestDispatch(OutboxCase):
+    def confirm_orders(self, count):
+        orders = self.env["sale.order"]
+        for _i in range(count):
+            order = self.make_order()
+            order.action_confirm()
+            self.commit_hooks()
+            orders |= order
+        return orders
+
+    def only(self, *event_types):
+        types = self.env["retail.outbox.event.type"].search(
+            [("code", "in", event_types)]
+        )
+        self.subscription.event_type_ids = [(6, 0, types.ids)]
+
+    def assertSoon(self, when, seconds, slack=5):
+        expected = fields.Datetime.now() + timedelta(seconds=seconds)
+        self.assertLessEqual(abs((when - expected).total_seconds()), slack)
+
+    def test_every_delivery_verifies_with_the_reference_library(self):
+        self.add_stock(5)
+        orders = self.confirm_orders(2)
+        self.dispatch()
+        deliveries = self.deliveries()
+        self.assertEqual(len(self.receiver.received), len(deliveries))
+        self.assertTrue(all(r["verified"] for r in self.receiver.received))
+        by_id = {r["headers"]["webhook-id"]: r for r in self.receiver.received}
+        for event in deliveries.event_id:
+            self.assertEqual(by_id[event.uuid]["body"], event._body())
+        self.assertEqual(
+            {
+                r["json"]["data"]["name"]
+                for r in self.receiver.received
+                if r["json"]["type"] == "order.confirmed"
+            },
+            set(orders.mapped("name")),
+        )
+        self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
+        self.assertEqual(self.subscription.state, "healthy")
+
+    def test_a_forged_signature_fails_the_reference_library(self):
+        self.subscription.signing_secret = "whsec_" + "QUJD" * 8
+        self.only("order.confirmed")
+        self.confirm_orders(1)
+        self.dispatch()
+        self.assertEqual([r["verified"] for r in self.receiver.received], [False])
+
+    def test_retry_schedule_then_dead_letter_then_retry_from_inbox(self):
+        self.only("order.confirmed")
+        self.subscription.write({"retry_schedule": "0, 5m, 2h", "circuit_threshold": 0})
+        self.receiver.reply(500)
+        order = self.confirm_orders(1)
+        self.dispatch()
+        delivery = self.deliveries()
+        self.assertRecordValues(
+            delivery, [{"state": "failed", "attempts": 1, "last_status_code": 500}]
+        )
+        self.assertSoon(delivery.next_attempt, 300)
+        self.dispatch()
+        self.assertEqual(delivery.attempts, 1, "not due yet: nothing sent")
+        self.make_due()
+        self.dispatch()
+        self.assertSoon(delivery.next_attempt, 7200)
+        self.make_due()
+        self.dispatch()
+        self.assertRecordValues(delivery, [{"state": "dead", "attempts": 3}])
+        self.assertEqual(len(self.receiver.received), 3)
+        self.assertEqual(
+            len({r["headers"]["webhook-id"] for r in self.receiver.received}), 1
+        )
+        exception = self.env["retail.sync.exception"].search(
+            [("source_model", "=", delivery._name), ("source_id", "=", delivery.id)]
+        )
+        self.assertRecordValues(
+            exception,
+            [
+                {
+                    "state": "new",
+                    "kind": "delivery",
+                    "res_id": order.id,
+                    "retryable": True,
+                }
+            ],
+        )
+        self.receiver.reply(200)
+        exception.action_retry()
+        self.assertEqual(delivery.state, "pending")
+        self.dispatch()
+        self.assertEqual(delivery.state, "delivered")
+        self.assertEqual(exception.state, "resolved")
+
+    def test_410_disables_the_subscription_and_keeps_the_backlog(self):
+        self.only("order.confirmed")
+        self.receiver.reply(410)
+        self.confirm_orders(3)
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 1)
+        self.assertRecordValues(
+            self.subscription, [{"active": False, "state": "paused"}]
+        )
+        self.assertEqual(
+            self.deliveries().mapped("state"), ["failed", "pending", "pending"]
+        )
+        self.assertTrue(
+            self.env["retail.sync.exception"].search(
+                [
+                    ("source_model", "=", self.subscription._name),
+                    ("source_id", "=", self.subscription.id),
+                    ("state", "=", "new"),
+                ]
+            )
+        )
+        self.receiver.reply(200)
+        self.subscription.action_resume()
+        self.make_due()
+        self.dispatch()
+        self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
+
+    def test_429_honours_retry_after_without_tripping_the_circuit(self):
+        self.only("order.confirmed")
+        self.receiver.reply(429, {"Retry-After": "120"})
+        self.confirm_orders(1)
+        self.dispatch()
+        delivery = self.deliveries()
+        self.assertEqual(delivery.state, "failed")
+        self.assertSoon(delivery.next_attempt, 120)
+        self.assertEqual(self.subscription.consecutive_failures, 0)
+
+    def test_503_honours_retry_after(self):
+        self.only("order.confirmed")
+        self.receiver.reply(503, {"Retry-After": "900"})
+        self.confirm_orders(1)
+        self.dispatch()
+        self.assertSoon(self.deliveries().next_attempt, 900)
+        self.assertEqual(self.subscription.state, "failing")
+
+    def test_timeout_retries(self):
+        self.only("order.confirmed")
+        self.subscription.timeout = 1
+        self.receiver.reply(200, delay=1.5)
+        self.confirm_orders(1)
+        self.dispatch()
+        delivery = self.deliveries()
+        self.assertRecordValues(
+            delivery, [{"state": "failed", "attempts": 1, "last_status_code": 0}]
+        )
+        self.assertIn("1 s", delivery.last_error)
+        self.assertSoon(delivery.next_attempt, 5)
+
+    def test_connection_refused_retries(self):
+        self.only("order.confirmed")
+        self.subscription.url = "http://127.0.0.1:9/nothing-listens"
+        self.confirm_orders(1)
+        self.dispatch()
+        self.assertRecordValues(self.deliveries(), [{"state": "failed", "attempts": 1}])
+        self.assertIn("Connection failed", self.deliveries().last_error)
+
+    def test_circuit_pauses_probes_and_resumes(self):
+        self.only("order.confirmed")
+        self.subscription.circuit_threshold = 2
+        self.receiver.reply(503)
+        self.confirm_orders(5)
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 2, "paused after 2 failures")
+        self.assertEqual(self.subscription.state, "paused")
+        self.assertSoon(self.subscription.probe_at, 300)
+        exception = self.env["retail.sync.exception"].search(
+            [
+                ("source_model", "=", self.subscription._name),
+                ("source_id", "=", self.subscription.id),
+            ]
+        )
+        self.assertEqual(exception.state, "new")
+        self.assertEqual(self.dispatch(), f"paused until {self.subscription.probe_at}")
+        self.assertEqual(len(self.receiver.received), 2, "no probe before its time")
+        self.make_due()
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 3, "one probe")
+        self.assertEqual(self.subscription.times_paused, 2)
+        self.assertSoon(self.subscription.probe_at, 600)
+        self.receiver.reply(200)
+        self.make_due()
+        self.dispatch()
+        self.assertEqual(self.subscription.state, "healthy")
+        self.assertEqual(exception.state, "resolved")
+        self.make_due()
+        self.dispatch()
+        self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
+        self.assertLessEqual(max(self.deliveries().mapped("attempts")), 3)
+
+    def test_replay_keeps_the_webhook_id(self):
+        self.only("order.confirmed")
+        self.confirm_orders(2)
+        self.dispatch()
+        first = self.deliveries()[0]
+        first.action_replay()
+        self.assertRecordValues(first, [{"state": "pending", "replay_count": 1}])
+        self.dispatch()
+        ids = [r["headers"]["webhook-id"] for r in self.receiver.received]
+        self.assertEqual(ids.count(first.webhook_id), 2)
+        self.assertEqual(len(ids), 3)
+        self.assertTrue(all(r["verified"] for r in self.receiver.received))
+
+    def test_replay_a_window_from_the_wizard(self):
+        self.only("order.confirmed")
+        self.confirm_orders(3)
+        self.dispatch()
+        old = self.deliveries()[0]
+        old.event_id.occurred_at = fields.Datetime.now() - timedelta(days=2)
+        wizard = self.env["retail.outbox.replay.wizard"].create(
+            {
+                "subscription_id": self.subscription.id,
+                "date_from": fields.Datetime.now() - timedelta(hours=1),
+                "date_to": fields.Datetime.now() + timedelta(minutes=1),
+            }
+        )
+        self.assertEqual(wizard.match_count, 2)
+        wizard.action_replay()
+        self.assertEqual(self.deliveries().mapped("replay_count"), [0, 1, 1])
+        self.receiver.received = []
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 2)
+
+    def test_order_per_aggregate_with_a_failing_first_delivery(self):
+        self.only("order.confirmed", "order.cancelled")
+        order_a, order_b = self.make_order(), self.make_order()
+        order_a.action_confirm()
+        self.commit_hooks()
+        order_a._action_cancel()
+        order_b.action_confirm()
+        self.commit_hooks()
+
+        def fail_first_of_a(request):
+            data = request["json"]
+            if (
+                data["data"]["name"] == order_a.name
+                and data["type"] == "order.confirmed"
+            ):
+                already = [
+                    r
+                    for r in self.receiver.received
+                    if r["headers"]["webhook-id"] == request["headers"]["webhook-id"]
+                ]
+                if not already:
+                    return 500, {}, 0
+            return 200, {}, 0
+
+        self.receiver.answer = fail_first_of_a
+        self.dispatch()
+        sent = [
+            (r["json"]["data"]["name"], r["json"]["type"])
+            for r in self.receiver.received
+        ]
+        self.assertEqual(
+            sent,
+            [(order_a.name, "order.confirmed"), (order_b.name, "order.confirmed")],
+            "A's cancellation waits behind A's failed confirmation; B flows",
+        )
+        self.make_due()
+        self.dispatch()
+        sent = [
+            (r["json"]["data"]["name"], r["json"]["type"])
+            for r in self.receiver.received
+        ]
+        self.assertEqual(
+            sent[2:],
+            [(order_a.name, "order.confirmed"), (order_a.name, "order.cancelled")],
+        )
+
+    def test_coalescing_under_a_burst(self):
+        self.only("stock.level_changed")
+        self.subscription.circuit_threshold = 3
+        products = self.env["product.product"].create(
+            [
+                {"name": f"Burst {i}", "default_code": f"B-{i}", "is_storable": True}
+                for i in range(5)
+            ]
+        )
+        self.receiver.reply(503)
+        for product in products:
+            self.add_stock(100, product)
+        self.commit_hooks()
+        self.dispatch()
+        self.assertEqual(self.subscription.state, "paused")
+        for step in range(200):
+            self.add_stock(-1, products[step % 5])
+            self.commit_hooks()
+        self.assertEqual(
+            len(
+                self.env["retail.outbox.event"].search(
+                    [("event_type", "=", "stock.level_changed")]
+                )
+            ),
+            205,
+        )
+        deliveries = self.deliveries()
+        self.assertEqual(len(deliveries), 5)
+        self.assertEqual(sum(deliveries.mapped("coalesced_count")), 200)
+        self.receiver.received = []
+        self.receiver.reply(200)
+        self.make_due()
+        self.dispatch()  # the probe
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 5)
+        self.assertEqual(
+            {r["json"]["data"]["free_qty"] for r in self.receiver.received}, {60}
+        )
+        self.assertEqual(set(deliveries.mapped("state")), {"delivered"})
+
+    def test_private_urls_refused_unless_allowed(self):
+        self.only("order.confirmed")
+        self.confirm_orders(1)
+        with allow_private_urls(False):
+            self.assertTrue(self.dispatch().startswith("refused"))
+        self.assertEqual(self.receiver.received, [])
+        self.assertRecordValues(
+            self.subscription, [{"state": "paused", "active": False}]
+        )
+        self.assertEqual(self.deliveries().state, "pending")
+        exception = self.env["retail.sync.exception"].search(
+            [
+                ("source_model", "=", self.subscription._name),
+                ("source_id", "=", self.subscription.id),
+            ]
+        )
+        self.assertEqual(exception.kind, "configuration")
+
+    def test_retention_removes_old_delivered_only(self):
+        self.only("order.confirmed")
+        self.subscription.write({"retry_schedule": "0", "circuit_threshold": 0})
+        self.confirm_orders(2)
+        self.receiver.answer = lambda r: (
+            200 if not self.receiver.received else 500,
+            {},
+            0,
+        )
+        self.dispatch()
+        delivered, dead = self.deliveries()
+        self.assertEqual((delivered.state, dead.state), ("delivered", "dead"))
+        old = fields.Datetime.now() - timedelta(days=40)
+        delivered.delivered_at = old
+        (delivered | dead).event_id.write({"occurred_at": old})
+        event = delivered.event_id
+        self.assertEqual(self.env["retail.outbox.delivery"]._cron_clean(), (1, 1))
+        self.assertFalse(delivered.exists())
+        self.assertFalse(event.exists())
+        self.assertTrue(dead.exists() and dead.event_id.exists())
+
+    def test_jobs_are_one_per_subscription(self):
+        self.only("order.confirmed")
+        self.confirm_orders(3)
+        jobs = self.env["queue.job"].search(
+            [("identity_key", "=", f"retail_outbox_dispatch:{self.subscription.id}")]
+        )
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs.channel, self.backend.job_channel)
+        self.assertEqual(jobs.method_name, "_dispatch")

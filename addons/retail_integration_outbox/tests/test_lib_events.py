@@ -1,0 +1,56 @@
+import json
+
+from odoo.tests import BaseCase, tagged
+
+from ..lib import events
+
+
+@tagged("retail", "at_install", "-post_install")
+class TestEvents(BaseCase):
+    def test_aggregate_keys(self):
+        self.assertEqual(events.aggregate_key("sale.order", 7), "sale.order,7")
+        self.assertEqual(
+            events.aggregate_key("product.product", 7, ("stock.warehouse", 1)),
+            "product.product,7@stock.warehouse,1",
+        )
+
+    def test_only_state_events_coalesce(self):
+        self.assertTrue(events.coalesces(events.STOCK_LEVEL_CHANGED))
+        self.assertTrue(events.coalesces(events.PRICE_CHANGED))
+        for event_type in (
+            events.ORDER_CONFIRMED,
+            events.ORDER_CANCELLED,
+            events.INVOICE_PAID,
+            events.SHIPMENT_DISPATCHED,
+        ):
+            self.assertFalse(events.coalesces(event_type))
+        self.assertLessEqual(events.COALESCED_TYPES, events.STATE_TYPES)
+
+    def test_canonical_json_is_stable(self):
+        a = events.canonical_json({"b": 1, "a": {"d": "é", "c": [1, 2]}})
+        b = events.canonical_json({"a": {"c": [1, 2], "d": "é"}, "b": 1})
+        self.assertEqual(a, b)
+        self.assertEqual(a, '{"a":{"c":[1,2],"d":"é"},"b":1}'.encode())
+        self.assertEqual(events.digest({"x": 1}), events.digest(json.loads('{"x": 1}')))
+        self.assertNotEqual(events.digest({"x": 1}), events.digest({"x": 2}))
+
+    def test_envelope(self):
+        body = events.envelope(
+            uuid="u1",
+            event_type="order.confirmed",
+            occurred_at="2024-01-01T00:00:00Z",
+            company_id=1,
+            correlation_id="c1",
+            model="sale.order",
+            res_id=3,
+            key="sale.order,3",
+            sequence=2,
+            data={"name": "S1"},
+        )
+        self.assertEqual(body["version"], events.PAYLOAD_VERSION)
+        self.assertEqual(body["aggregate"]["sequence"], 2)
+        self.assertEqual(body["data"], {"name": "S1"})
+
+    def test_excerpt(self):
+        self.assertEqual(events.excerpt("  ok "), "ok")
+        self.assertEqual(len(events.excerpt("x" * 1000, 10)), 10)

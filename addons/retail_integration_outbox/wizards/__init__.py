@@ -1,0 +1,1 @@
+from . import retail_outbox_replay_wizard
