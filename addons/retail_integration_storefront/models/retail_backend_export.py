@@ -1,0 +1,396 @@
+import logging
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.retail_integration_outbox.lib.events import (
+    PRICE_CHANGED,
+    PRODUCT_CHANGED,
+    SHIPMENT_DISPATCHED,
+    STOCK_LEVEL_CHANGED,
+)
+
+from ..lib.clients import ApiError, Throttled, Unavailable
+from ..lib.listing import differences, format_price, parse_listing, published_quantity
+
+_logger = logging.getLogger(__name__)
+
+# Backend flag → the outbox event type its storefront subscription takes.
+EXPORT_FLOWS = {
+    "storefront_export_stock": STOCK_LEVEL_CHANGED,
+    "storefront_export_prices": PRICE_CHANGED,
+    "storefront_export_products": PRODUCT_CHANGED,
+    "storefront_export_fulfilment": SHIPMENT_DISPATCHED,
+}
+SYNC_FIELDS = set(EXPORT_FLOWS) | {"state", "provider", "channel_type", "active"}
+API_PROVIDERS = ("shopify", "woocommerce")
+SHOPIFY_TOPICS = (
+    "ORDERS_CREATE",
+    "ORDERS_UPDATED",
+    "ORDERS_PAID",
+    "ORDERS_CANCELLED",
+    "REFUNDS_CREATE",
+)
+WOO_TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored")
+REPORT_LINES = 50
+
+
+class RetailBackend(models.Model):
+    _inherit = "retail.backend"
+
+    storefront_export_stock = fields.Boolean(
+        "Publish Stock",
+        help="Push the free quantity at the backend's warehouse, less the safety "
+        "buffer, to the channel whenever it changes.",
+    )
+    storefront_export_prices = fields.Boolean(
+        "Publish Prices", help="Push the prices of the backend's pricelist."
+    )
+    storefront_export_products = fields.Boolean(
+        "Publish Names and Status",
+        help="Push product names, and archive (Shopify) or unpublish (WooCommerce) "
+        "products archived in Odoo.",
+    )
+    storefront_export_fulfilment = fields.Boolean(
+        "Publish Fulfilments",
+        help="When a channel order's delivery is validated, fulfil it on the channel "
+        "with its carrier and tracking number.",
+    )
+    storefront_location_id = fields.Char(
+        "Shopify Location",
+        help="Global id of the Shopify location the stock is published to "
+        "(gid://shopify/Location/...). Empty: the shop's first location, filled in "
+        "at the first push or connection test.",
+    )
+    storefront_reconciled_at = fields.Datetime("Last Reconciliation", readonly=True)
+    storefront_reconcile_summary = fields.Text("Reconciliation Report", readonly=True)
+
+    # The outbox subscription --------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        backends._storefront_sync_subscription()
+        return backends
+
+    def write(self, vals):
+        res = super().write(vals)
+        if SYNC_FIELDS & set(vals):
+            self._storefront_sync_subscription()
+        return res
+
+    def _storefront_sync_subscription(self):
+        """One subscription in storefront mode per backend with an outbound flow
+        on, taking the flows' event types; archived when no flow is on or the
+        backend is a draft (a paused backend keeps capturing: its backlog is
+        sent, coalesced, when it is active again)."""
+        Sub = (
+            self.env["retail.event.subscription"].sudo().with_context(active_test=False)
+        )
+        Type = self.env["retail.outbox.event.type"].sudo()
+        for backend in self:
+            codes = [code for name, code in EXPORT_FLOWS.items() if backend[name]]
+            sub = Sub.search(
+                [("backend_id", "=", backend.id), ("delivery_mode", "=", "storefront")],
+                limit=1,
+            )
+            wanted = bool(
+                codes
+                and backend.active
+                and backend.channel_type == "storefront"
+                and backend.provider in API_PROVIDERS
+                and backend.state in ("active", "paused")
+            )
+            if not wanted:
+                if sub.active:
+                    sub.active = False
+                continue
+            types = Type.search([("code", "in", codes)])
+            if not sub:
+                Sub.create(
+                    {
+                        "name": _("%(name)s: storefront API", name=backend.name),
+                        "backend_id": backend.id,
+                        "delivery_mode": "storefront",
+                        "event_type_ids": [(6, 0, types.ids)],
+                    }
+                )
+                continue
+            vals = {}
+            if set(sub.event_type_ids.ids) != set(types.ids):
+                vals["event_type_ids"] = [(6, 0, types.ids)]
+            if not sub.active:
+                vals["active"] = True
+            if vals:
+                sub.write(vals)
+
+    def _storefront_subscription(self):
+        self.ensure_one()
+        return (
+            self.env["retail.event.subscription"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [("backend_id", "=", self.id), ("delivery_mode", "=", "storefront")],
+                limit=1,
+            )
+        )
+
+    def _storefront_location(self, client):
+        """Shopify: the location stock is published to (found once)."""
+        self.ensure_one()
+        if not self.storefront_location_id:
+            self.sudo().storefront_location_id = client.primary_location()
+        return self.storefront_location_id
+
+    # Buttons -------------------------------------------------------------
+
+    def _notify(self, message, kind="success"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": kind, "message": message, "sticky": False},
+        }
+
+    def action_storefront_test_connection(self):
+        self.ensure_one()
+        client = self._storefront_client()
+        try:
+            if self.provider == "shopify":
+                name = client.shop_name()
+                location = self._storefront_location(client)
+                message = _(
+                    "Connected to Shopify shop %(name)s; stock goes to %(location)s.",
+                    name=name,
+                    location=location,
+                )
+            else:
+                status = client.system_status()
+                version = (status.get("environment") or {}).get("version") or "?"
+                message = _("Connected to WooCommerce %(version)s.", version=version)
+        except ApiError as err:
+            raise UserError(
+                _("The connection test failed: %(error)s", error=err)
+            ) from err
+        return self._notify(message)
+
+    def action_storefront_register_webhooks(self):
+        """Point the channel's order webhooks at the backend's endpoint."""
+        self.ensure_one()
+        endpoint = self.env["retail.webhook.endpoint"].search(
+            [("backend_id", "=", self.id)], limit=1
+        )
+        if not endpoint or not endpoint.url:
+            raise UserError(
+                _("Create the backend's webhook endpoint first: its URL is registered.")
+            )
+        client = self._storefront_client()
+        try:
+            if self.provider == "shopify":
+                for topic in SHOPIFY_TOPICS:
+                    client.create_webhook(topic, endpoint.url)
+                topics = SHOPIFY_TOPICS
+            else:
+                secret = endpoint.sudo()._get_secret("secret")
+                if not secret:
+                    raise UserError(_("The endpoint has no signing secret yet."))
+                for topic in WOO_TOPICS:
+                    client.create_webhook(
+                        f"Odoo {self.code} {topic}", topic, endpoint.url, secret
+                    )
+                topics = WOO_TOPICS
+        except ApiError as err:
+            raise UserError(
+                _("Registering the webhooks failed: %(error)s", error=err)
+            ) from err
+        message = _(
+            "Webhooks %(topics)s registered to %(url)s.",
+            topics=", ".join(topics),
+            url=endpoint.url,
+        )
+        self.message_post(body=message)
+        return self._notify(message)
+
+    def action_storefront_reconcile(self):
+        for backend in self:
+            backend._with_delay(
+                backend,
+                description=_("Reconcile %(name)s", name=backend.name),
+                identity_key=f"retail_storefront_reconcile:{backend.id}",
+            )._storefront_reconcile()
+        return self._notify(_("Reconciliation queued."))
+
+    # Reconciliation ------------------------------------------------------
+
+    @api.model
+    def _cron_storefront_reconcile(self):
+        backends = self.search(
+            [
+                ("state", "=", "active"),
+                ("channel_type", "=", "storefront"),
+                ("provider", "in", API_PROVIDERS),
+                "|",
+                ("storefront_export_stock", "=", True),
+                ("storefront_export_prices", "=", True),
+            ]
+        )
+        backends.action_storefront_reconcile()
+        return backends
+
+    def _storefront_wanted(self, products):
+        """{product id: {"stock": int, "price": text}} of what the channel
+        should show, for the flows that are on."""
+        self.ensure_one()
+        wanted = {product.id: {} for product in products}
+        if self.storefront_export_stock and self.warehouse_id:
+            levels = products.with_context(warehouse_id=self.warehouse_id.id)
+            for product in levels:
+                wanted[product.id]["stock"] = published_quantity(
+                    product.free_qty, self.storefront_safety_buffer
+                )
+        pricelist = self.pricelist_id
+        if self.storefront_export_prices and pricelist:
+            digits = pricelist.currency_id.decimal_places
+            for product in products:
+                wanted[product.id]["price"] = format_price(
+                    pricelist._get_product_price(product, 1.0), digits
+                )
+        return wanted
+
+    def _storefront_reconcile(self):
+        """Job: read the channel's whole catalogue, compare its stock and prices
+        with Odoo's, push only the differences; report them on the backend."""
+        self.ensure_one()
+        if self.state != "active" or self.provider not in API_PROVIDERS:
+            return _("The backend is not active.")
+        Exporter = self.env["retail.storefront.exporter"]
+        try:
+            client = self._storefront_client()
+            location = (
+                self._storefront_location(client)
+                if self.provider == "shopify"
+                else None
+            )
+            items = list(Exporter._channel_items(self, client, location))
+            keys = self._storefront_match(items)
+            products = self.env["product.product"].union(*keys.values())
+            wanted_by_product = self._storefront_wanted(products)
+            wanted = {key: wanted_by_product[p.id] for key, p in keys.items()}
+            changes = differences(items, wanted)
+            pushed = {"stock": [], "price": []}
+            for key, field, _current, value in changes:
+                pushed[field].append((parse_listing(key), value))
+            refused = {}
+            for kind, batch in pushed.items():
+                failed = Exporter._send(self, client, location, batch, kind)
+                refused.update({(kind, batch[i][0]): m for i, m in failed.items()})
+        except Throttled as err:
+            raise RetryableJobError(str(err), seconds=err.retry_after) from err
+        except Unavailable as err:
+            raise RetryableJobError(str(err), seconds=60) from err
+        except (ApiError, UserError) as err:
+            self.env["retail.sync.exception"].sudo()._report(
+                _(
+                    "Reconciliation of %(name)s failed: %(error)s",
+                    name=self.name,
+                    error=err,
+                ),
+                name=_("Reconciliation of %(name)s failed", name=self.name),
+                backend=self,
+                kind="connection" if isinstance(err, ApiError) else "configuration",
+                source=self,
+                key="reconcile:api",
+            )
+            return _("The reconciliation failed: %(error)s", error=err)
+        return self._storefront_reconcile_report(items, keys, changes, refused)
+
+    def _storefront_match(self, items):
+        """{item key: product} of the channel's items Odoo knows: the product
+        bound to the item's listing, else the one product with the item's SKU
+        (then bound to it)."""
+        Product = self.env["product.product"].with_context(active_test=False)
+        prefix = "shopify:" if self.provider == "shopify" else "woo:"
+        refs = (
+            self.env["retail.external.ref"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("res_model", "=", "product.product"),
+                    ("external_id", "=like", f"{prefix}%"),
+                ]
+            )
+        )
+        bound = {ref.external_id: ref.res_id for ref in refs}
+        listed = set(bound.values())
+        skus = [i["sku"] for i in items if i["key"] not in bound and i["sku"]]
+        by_sku = {}
+        if skus:
+            for product in Product.search(
+                [
+                    ("default_code", "in", skus),
+                    ("company_id", "in", (self.company_id.id, False)),
+                ]
+            ):
+                by_sku.setdefault(product.default_code, []).append(product)
+        Exporter = self.env["retail.storefront.exporter"]
+        keys = {}
+        for item in items:
+            product = Product.browse(bound.get(item["key"], []))
+            if not product:
+                candidates = by_sku.get(item["sku"]) or []
+                # Ambiguous SKUs, and products listed under another item, are
+                # left for a person to bind.
+                if len(candidates) != 1 or candidates[0].id in listed:
+                    continue
+                product = candidates[0]
+                if not Exporter._bind_listing(self, product, item["key"]):
+                    continue
+                listed.add(product.id)
+            product = product.exists()
+            if product:
+                keys[item["key"]] = product
+        return keys
+
+    def _storefront_reconcile_report(self, items, keys, changes, refused):
+        lines = []
+        for key, field, current, value in changes[:REPORT_LINES]:
+            product = keys[key]
+            state = (
+                _("refused: %(why)s", why=refused[(field, parse_listing(key))])
+                if (field, parse_listing(key)) in refused
+                else _("updated")
+            )
+            lines.append(
+                _(
+                    "%(product)s %(field)s: %(old)s → %(new)s (%(state)s)",
+                    product=product.display_name,
+                    field=field,
+                    old=current if current is not None else "-",
+                    new=value,
+                    state=state,
+                )
+            )
+        if len(changes) > REPORT_LINES:
+            lines.append(_("… and %(n)s more.", n=len(changes) - REPORT_LINES))
+        summary = _(
+            "Reconciliation: %(items)s channel item(s), %(matched)s matched to "
+            "products, %(changes)s difference(s) pushed, %(refused)s refused.",
+            items=len(items),
+            matched=len(keys),
+            changes=len(changes) - len(refused),
+            refused=len(refused),
+        )
+        report = "\n".join([summary, *lines])
+        body = Markup("<br/>").join([summary, *lines])
+        self.sudo().write(
+            {
+                "storefront_reconciled_at": fields.Datetime.now(),
+                "storefront_reconcile_summary": report,
+            }
+        )
+        self.message_post(body=body)
+        return summary

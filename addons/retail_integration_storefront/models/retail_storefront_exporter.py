@@ -1,0 +1,415 @@
+import logging
+
+from odoo import _, api, models
+from odoo.exceptions import UserError
+
+from odoo.addons.retail_integration.models.retail_external_ref import (
+    ExternalRefConflict,
+)
+from odoo.addons.retail_integration_outbox.lib.events import (
+    PRICE_CHANGED,
+    PRODUCT_CHANGED,
+    SHIPMENT_DISPATCHED,
+    STOCK_LEVEL_CHANGED,
+)
+
+from ..lib import export
+from ..lib.clients import ApiError, Throttled
+from ..lib.listing import format_price, parse_listing, published_quantity
+
+_logger = logging.getLogger(__name__)
+
+HANDLERS = {
+    STOCK_LEVEL_CHANGED: "_export_stock",
+    PRICE_CHANGED: "_export_prices",
+    PRODUCT_CHANGED: "_export_products",
+    SHIPMENT_DISPATCHED: "_export_shipments",
+}
+
+
+def _refused(message):
+    return export.refused(message), 422, message
+
+
+class RetailStorefrontExporter(models.AbstractModel):
+    """Outbox deliveries of a storefront backend → the channel's API, one call
+    per batch where the API allows it. Every method fills ``results``
+    ({delivery id: (retry.Outcome, HTTP-like status, text)}) as it learns
+    them, so what was done before an error is kept."""
+
+    _name = "retail.storefront.exporter"
+    _description = "Storefront Export"
+
+    @api.model
+    def _deliver(self, backend, deliveries):
+        results = {}
+        try:
+            client = backend._storefront_client()
+            location = (
+                backend._storefront_location(client)
+                if backend.provider == "shopify"
+                else None
+            )
+        except (ApiError, UserError) as err:
+            outcome = export.failed(err) if isinstance(err, ApiError) else None
+            outcome = outcome or export.refused(str(err.args[0]))
+            return {
+                d.id: (outcome, getattr(err, "status", 0), str(err)) for d in deliveries
+            }
+        groups = {}
+        for delivery in deliveries:
+            groups.setdefault(delivery.event_type, []).append(delivery)
+        throttled = None
+        for event_type, group in groups.items():
+            if throttled:  # the bucket is empty: do not spend more calls
+                for delivery in group:
+                    results[delivery.id] = throttled
+                continue
+            handler = HANDLERS.get(event_type)
+            if not handler:
+                for delivery in group:
+                    results[delivery.id] = (
+                        export.delivered(_("Not published to storefronts.")),
+                        200,
+                        "",
+                    )
+                continue
+            try:
+                getattr(self, handler)(backend, client, location, group, results)
+            except ApiError as err:
+                answer = (export.failed(err), err.status, str(err))
+                if isinstance(err, Throttled):
+                    throttled = answer
+                for delivery in group:
+                    results.setdefault(delivery.id, answer)
+        return results
+
+    # Listings ------------------------------------------------------------
+
+    @api.model
+    def _listings(self, backend, client, location, products):
+        """{product id: Listing} of the products sold on the channel. Products
+        not bound yet are looked up by SKU (one call per 50 or 100) and bound."""
+        refs = (
+            self.env["retail.external.ref"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", "product.product"),
+                    ("res_id", "in", products.ids),
+                ],
+                order="id",
+            )
+        )
+        listings = {}
+        for ref in refs:
+            listing = parse_listing(ref.external_id)
+            if listing and listing.provider == backend.provider:
+                listings.setdefault(ref.res_id, listing)
+        missing = products.filtered(lambda p: p.id not in listings and p.default_code)
+        if missing:
+            by_sku = {}
+            for product in missing:
+                by_sku.setdefault(product.default_code, product)
+            for item in self._channel_items(backend, client, location, list(by_sku)):
+                product = by_sku.get(item["sku"])
+                if product and product.id not in listings:
+                    if self._bind_listing(backend, product, item["key"]):
+                        listings[product.id] = parse_listing(item["key"])
+        return listings
+
+    @api.model
+    def _channel_items(self, backend, client, location, skus=None):
+        if backend.provider == "shopify":
+            return client.variants(location, skus)
+        if skus is None:
+            return client.catalogue()
+        return client.products_by_sku(skus)
+
+    @api.model
+    def _bind_listing(self, backend, product, key):
+        """Bind ``product`` to the channel item ``key``; False if the item is
+        bound to another product already (left for a person to sort out)."""
+        try:
+            with self.env.cr.savepoint():
+                self.env["retail.external.ref"].sudo()._bind(backend, product, key)
+        except ExternalRefConflict:
+            _logger.warning(
+                "Backend %s: %s is bound to another product than %s",
+                backend.id,
+                key,
+                product.id,
+            )
+            return False
+        return True
+
+    @api.model
+    def _products_of(self, deliveries, path=("product", "id")):
+        """{product id: [deliveries]} read from the events' payloads."""
+        wanted = {}
+        for delivery in deliveries:
+            value = delivery.event_id.payload or {}
+            for step in path:
+                value = (value or {}).get(step) if isinstance(value, dict) else None
+            if value:
+                wanted.setdefault(value, []).append(delivery)
+        return wanted
+
+    def _push(self, backend, client, location, items, results, kind):
+        """Send ``items`` ([(delivery, Listing, value)]) in the provider's batch
+        calls and record each delivery's result."""
+        refused = self._send(
+            backend, client, location, [(lst, value) for _d, lst, value in items], kind
+        )
+        for index, (delivery, _listing, value) in enumerate(items):
+            if index in refused:
+                results[delivery.id] = (
+                    export.refused(refused[index]),
+                    422,
+                    refused[index],
+                )
+            else:
+                results[delivery.id] = (
+                    export.delivered(_("Sent: %(value)s", value=value)),
+                    200,
+                    str(value),
+                )
+
+    @api.model
+    def _send(self, backend, client, location, items, kind):
+        """``items``: [(Listing, value)]; ``kind``: stock, price or product.
+        Returns {index: message} of the items the channel refused."""
+        if not items:
+            return {}
+        if backend.provider == "shopify":
+            if kind == "stock":
+                return client.set_available(
+                    location, [(lst.inventory_item_id, value) for lst, value in items]
+                )
+            if kind == "price":
+                return client.update_prices(
+                    [(lst.product_id, lst.variant_id, value) for lst, value in items]
+                )
+            return client.update_products(
+                [(lst.product_id, value[0], value[1]) for lst, value in items]
+            )
+        return client.batch_update(
+            [self._woo_update(lst, value, kind) for lst, value in items]
+        )
+
+    @api.model
+    def _woo_update(self, listing, value, kind):
+        variation = listing.variant_id
+        values = {"id": int(variation or listing.product_id)}
+        if kind == "stock":
+            values.update(manage_stock=True, stock_quantity=value)
+        elif kind == "price":
+            values["regular_price"] = value
+        else:
+            name, active = value
+            if variation:
+                values["status"] = "publish" if active else "private"
+            else:
+                values.update(name=name, status="publish" if active else "draft")
+        return (listing.product_id if variation else None), values
+
+    def _sort_out(self, backend, client, location, wanted, results):
+        """(products, listings) of ``wanted`` that exist and are on the
+        channel; the others are done (nothing to send)."""
+        products = self.env["product.product"].with_context(active_test=False)
+        products = products.browse(list(wanted)).exists()
+        listings = self._listings(backend, client, location, products)
+        for product_id, deliveries in wanted.items():
+            if product_id not in listings:
+                for delivery in deliveries:
+                    results[delivery.id] = (
+                        export.delivered(
+                            _(
+                                "Not on %(channel)s: nothing to update.",
+                                channel=backend.name,
+                            )
+                        ),
+                        200,
+                        "",
+                    )
+        return listings
+
+    # Handlers ------------------------------------------------------------
+
+    def _export_stock(self, backend, client, location, deliveries, results):
+        """The free quantity at the backend's warehouse less the safety buffer."""
+        warehouse = backend.warehouse_id
+        if not warehouse:
+            message = _(
+                "%(name)s has no Default Warehouse: set the warehouse whose stock "
+                "is published, then retry.",
+                name=backend.name,
+            )
+            for delivery in deliveries:
+                results[delivery.id] = _refused(message)
+            return
+        mine = []
+        for delivery in deliveries:
+            data = delivery.event_id.payload or {}
+            if (data.get("warehouse") or {}).get("id") != warehouse.id:
+                results[delivery.id] = (
+                    export.delivered(_("Another warehouse: not published here.")),
+                    200,
+                    "",
+                )
+            else:
+                mine.append(delivery)
+        wanted = self._products_of(mine)
+        listings = self._sort_out(backend, client, location, wanted, results)
+        items = []
+        for product_id, product_deliveries in wanted.items():
+            if product_id not in listings:
+                continue
+            # Coalesced per product: several only if replays overlap; the
+            # newest event's value wins.
+            newest = max(product_deliveries, key=lambda d: d.event_id.id)
+            quantity = published_quantity(
+                (newest.event_id.payload or {}).get("free_qty"),
+                backend.storefront_safety_buffer,
+            )
+            for delivery in product_deliveries:
+                items.append((delivery, listings[product_id], quantity))
+        self._push(backend, client, location, items, results, "stock")
+
+    def _export_prices(self, backend, client, location, deliveries, results):
+        """The price on the backend's pricelist, in its currency's decimals."""
+        wanted = self._products_of(deliveries)
+        listings = self._sort_out(backend, client, location, wanted, results)
+        items = []
+        for product_id, product_deliveries in wanted.items():
+            if product_id not in listings:
+                continue
+            newest = max(product_deliveries, key=lambda d: d.event_id.id)
+            data = newest.event_id.payload or {}
+            currency = self.env["res.currency"].search(
+                [("name", "=", data.get("currency"))], limit=1
+            )
+            price = format_price(data.get("price"), currency.decimal_places or 2)
+            for delivery in product_deliveries:
+                items.append((delivery, listings[product_id], price))
+        self._push(backend, client, location, items, results, "price")
+
+    def _export_products(self, backend, client, location, deliveries, results):
+        """Name and active flag (Shopify product status; WooCommerce status)."""
+        wanted = self._products_of(deliveries, ("id",))
+        listings = self._sort_out(backend, client, location, wanted, results)
+        items = []
+        for product_id, product_deliveries in wanted.items():
+            if product_id not in listings:
+                continue
+            for delivery in product_deliveries:
+                data = delivery.event_id.payload or {}
+                value = (data.get("name") or "", bool(data.get("active", True)))
+                items.append((delivery, listings[product_id], value))
+        self._push(backend, client, location, items, results, "product")
+
+    def _export_shipments(self, backend, client, location, deliveries, results):
+        """A channel order's dispatched delivery: its fulfilment with carrier
+        and tracking (Shopify), or status completed and a tracking note
+        (WooCommerce)."""
+        todo = []
+        for delivery in deliveries:
+            data = delivery.event_id.payload or {}
+            refs = (data.get("sale_order") or {}).get("external_refs") or {}
+            order_id = refs.get(backend.code)
+            if not order_id:
+                results[delivery.id] = (
+                    export.delivered(_("Not an order of this channel.")),
+                    200,
+                    "",
+                )
+            else:
+                todo.append((delivery, order_id, data))
+        if backend.provider == "shopify":
+            for delivery, order_id, data in todo:
+                self._shopify_fulfil(backend, client, delivery, order_id, data, results)
+            return
+        if not todo:
+            return
+        refused = client.complete_orders([order_id for _d, order_id, _data in todo])
+        for index, (delivery, order_id, data) in enumerate(todo):
+            if index in refused:
+                results[delivery.id] = (
+                    export.refused(refused[index]),
+                    422,
+                    refused[index],
+                )
+                continue
+            client.add_order_note(order_id, self._tracking_note(data))
+            results[delivery.id] = (
+                export.delivered(_("Order %(id)s completed.", id=order_id)),
+                200,
+                "",
+            )
+
+    def _shopify_fulfil(self, backend, client, delivery, order_id, data, results):
+        shipped = []
+        variant_of = self._variant_ids(backend, data.get("lines") or [])
+        for line in data.get("lines") or []:
+            product = line.get("product") or {}
+            shipped.append(
+                (
+                    product.get("sku"),
+                    variant_of.get(product.get("id")),
+                    line.get("quantity") or 0,
+                )
+            )
+        tracking = {
+            "company": data.get("carrier"),
+            "number": data.get("tracking_ref"),
+            "url": data.get("tracking_url"),
+        }
+        try:
+            fulfillment = client.fulfil(order_id, shipped, tracking)
+        except ApiError as err:
+            if isinstance(err, Throttled) or err.status >= 500 or err.status == 0:
+                raise
+            results[delivery.id] = (export.refused(str(err)), err.status, str(err))
+            return
+        message = (
+            _("Fulfilment %(id)s created.", id=fulfillment)
+            if fulfillment
+            else _("Nothing left to fulfil on order %(id)s.", id=order_id)
+        )
+        results[delivery.id] = (export.delivered(message), 200, message)
+
+    @api.model
+    def _variant_ids(self, backend, lines):
+        ids = [(line.get("product") or {}).get("id") for line in lines]
+        refs = (
+            self.env["retail.external.ref"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", "product.product"),
+                    ("res_id", "in", [i for i in ids if i]),
+                ]
+            )
+        )
+        variants = {}
+        for ref in refs:
+            listing = parse_listing(ref.external_id)
+            if listing:
+                variants[ref.res_id] = listing.variant_id
+            elif ref.external_id.isdigit():
+                variants.setdefault(ref.res_id, ref.external_id)
+        return variants
+
+    @api.model
+    def _tracking_note(self, data):
+        parts = [_("Shipped")]
+        if data.get("carrier"):
+            parts.append(_("with %(carrier)s", carrier=data["carrier"]))
+        text = " ".join(parts) + "."
+        if data.get("tracking_ref"):
+            text += " " + _("Tracking number: %(ref)s.", ref=data["tracking_ref"])
+        if data.get("tracking_url"):
+            text += " " + data["tracking_url"]
+        return text

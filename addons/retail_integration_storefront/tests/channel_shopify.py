@@ -1,0 +1,248 @@
+"""Shopify GraphQL Admin API (2025-01) behaviour of the stand-in server for
+the outbound calls: each handler takes (server, document, variables) and
+returns the ``data`` of the answer."""
+
+import re
+
+LOCATION = "gid://shopify/Location/1"
+REASONS = {"correction", "cycle_count_available", "received", "restock", "other"}
+
+
+def _gid(kind, legacy):
+    return f"gid://shopify/{kind}/{legacy}"
+
+
+def shop(server, document, variables):
+    return {"shop": {"name": "Stand-in Shop"}}
+
+
+def locations(server, document, variables):
+    return {"locations": {"nodes": [{"id": LOCATION, "name": "Main warehouse"}]}}
+
+
+def product_variants(server, document, variables):
+    nodes = server.shopify_variants
+    skus = re.findall(r'sku:"([^"]*)"', variables.get("query") or "")
+    if skus:
+        nodes = [n for n in nodes if n["sku"] in skus]
+    start = int(variables.get("after") or 0)
+    first = min(int(variables.get("first") or 50), server.page_size or 250)
+    page = []
+    for node in nodes[start : start + first]:
+        item = node["inventoryItem"]["legacyResourceId"]
+        available = server.shopify_inventory.get(
+            (_gid("InventoryItem", item), variables.get("location"))
+        )
+        level = (
+            {"quantities": [{"name": "available", "quantity": available}]}
+            if available is not None
+            else None
+        )
+        page.append(
+            dict(
+                node, inventoryItem={"legacyResourceId": item, "inventoryLevel": level}
+            )
+        )
+    more = start + first < len(nodes)
+    return {
+        "productVariants": {
+            "nodes": page,
+            "pageInfo": {
+                "hasNextPage": more,
+                "endCursor": str(start + first) if more else None,
+            },
+        }
+    }
+
+
+def inventory_set_quantities(server, document, variables):
+    data = variables["input"]
+    errors = []
+    if data.get("name") not in ("available", "on_hand"):
+        errors.append({"code": "INVALID_NAME", "field": ["input", "name"]})
+    if data.get("reason") not in REASONS:
+        errors.append({"code": "INVALID_REASON", "field": ["input", "reason"]})
+    known = {
+        _gid("InventoryItem", n["inventoryItem"]["legacyResourceId"])
+        for n in server.shopify_variants
+    }
+    changes = []
+    for index, quantity in enumerate(data.get("quantities") or []):
+        field = ["input", "quantities", str(index)]
+        if quantity.get("inventoryItemId") not in known:
+            errors.append(
+                {
+                    "code": "INVALID_INVENTORY_ITEM",
+                    "field": [*field, "inventoryItemId"],
+                    "message": "The specified inventory item could not be found.",
+                }
+            )
+        elif quantity.get("locationId") != LOCATION:
+            errors.append(
+                {
+                    "code": "INVALID_LOCATION",
+                    "field": [*field, "locationId"],
+                    "message": "The specified location could not be found.",
+                }
+            )
+        elif (
+            not data.get("ignoreCompareQuantity") and "compareQuantity" not in quantity
+        ):
+            errors.append(
+                {
+                    "code": "COMPARE_QUANTITY_REQUIRED",
+                    "field": [*field, "compareQuantity"],
+                    "message": "The compareQuantity argument must be given.",
+                }
+            )
+        else:
+            changes.append(quantity)
+    for error in errors:
+        error.setdefault("message", error["code"].replace("_", " ").capitalize())
+    if not errors:  # Shopify applies all the quantities or none
+        for quantity in changes:
+            key = (quantity["inventoryItemId"], quantity["locationId"])
+            server.shopify_inventory[key] = quantity["quantity"]
+    return {
+        "inventorySetQuantities": {
+            "inventoryAdjustmentGroup": None if errors else {"reason": data["reason"]},
+            "userErrors": errors,
+        }
+    }
+
+
+def _aliases(document):
+    return re.findall(r"\b(m\d+):", document)
+
+
+def variants_bulk_update(server, document, variables):
+    data = {}
+    for alias in _aliases(document):
+        index = alias[1:]
+        product = variables[f"productId{index}"]
+        errors = []
+        for variant in variables[f"variants{index}"]:
+            node = next(
+                (
+                    n
+                    for n in server.shopify_variants
+                    if _gid("ProductVariant", n["legacyResourceId"]) == variant["id"]
+                    and _gid("Product", n["product"]["legacyResourceId"]) == product
+                ),
+                None,
+            )
+            if node is None:
+                errors.append(
+                    {"field": ["variants", "0", "id"], "message": "Variant not found"}
+                )
+            else:
+                node["price"] = variant["price"]
+        data[alias] = {"userErrors": errors}
+    return data
+
+
+def product_update(server, document, variables):
+    data = {}
+    for alias in _aliases(document):
+        values = variables[f"product{alias[1:]}"]
+        nodes = [
+            n
+            for n in server.shopify_variants
+            if _gid("Product", n["product"]["legacyResourceId"]) == values["id"]
+        ]
+        for node in nodes:
+            node["product"]["title"] = values.get("title", node["product"]["title"])
+            node["product"]["status"] = values.get("status", node["product"]["status"])
+        errors = (
+            [] if nodes else [{"field": ["id"], "message": "Product does not exist"}]
+        )
+        data[alias] = {"userErrors": errors}
+    return data
+
+
+def fulfillment_orders(server, document, variables):
+    orders = server.shopify_fulfillment_orders.get(variables["id"])
+    if orders is None:
+        return {"order": None}
+    return {"order": {"fulfillmentOrders": {"nodes": orders}}}
+
+
+def fulfillment_create(server, document, variables):
+    fulfillment = variables["fulfillment"]
+    by_id = {
+        order["id"]: order
+        for orders in server.shopify_fulfillment_orders.values()
+        for order in orders
+    }
+    for entry in fulfillment["lineItemsByFulfillmentOrder"]:
+        order = by_id.get(entry["fulfillmentOrderId"])
+        if not order or order["status"] not in ("OPEN", "IN_PROGRESS"):
+            return {
+                "fulfillmentCreate": {
+                    "fulfillment": None,
+                    "userErrors": [
+                        {
+                            "field": ["fulfillment"],
+                            "message": "Fulfillment order is not open.",
+                        }
+                    ],
+                }
+            }
+    for entry in fulfillment["lineItemsByFulfillmentOrder"]:
+        order = by_id[entry["fulfillmentOrderId"]]
+        lines = {line["id"]: line for line in order["lineItems"]["nodes"]}
+        for item in entry.get("fulfillmentOrderLineItems") or [
+            {"id": i, "quantity": line["remainingQuantity"]}
+            for i, line in lines.items()
+        ]:
+            lines[item["id"]]["remainingQuantity"] -= item["quantity"]
+        if all(line["remainingQuantity"] <= 0 for line in lines.values()):
+            order["status"] = "CLOSED"
+    server.shopify_fulfillments.append(fulfillment)
+    fulfillment_id = f"gid://shopify/Fulfillment/{len(server.shopify_fulfillments)}"
+    return {
+        "fulfillmentCreate": {
+            "fulfillment": {"id": fulfillment_id, "status": "SUCCESS"},
+            "userErrors": [],
+        }
+    }
+
+
+def webhook_create(server, document, variables):
+    topic = variables["topic"]
+    url = variables["webhookSubscription"]["callbackUrl"]
+    if (topic, url) in server.shopify_webhooks:
+        return {
+            "webhookSubscriptionCreate": {
+                "webhookSubscription": None,
+                "userErrors": [
+                    {
+                        "field": ["callbackUrl"],
+                        "message": "Address for this topic has already been taken",
+                    }
+                ],
+            }
+        }
+    server.shopify_webhooks.append((topic, url))
+    return {
+        "webhookSubscriptionCreate": {
+            "webhookSubscription": {
+                "id": f"gid://shopify/WebhookSubscription/{len(server.shopify_webhooks)}"
+            },
+            "userErrors": [],
+        }
+    }
+
+
+# First match wins: the word is looked for in the GraphQL document.
+HANDLERS = (
+    ("inventorySetQuantities", inventory_set_quantities),
+    ("productVariantsBulkUpdate", variants_bulk_update),
+    ("productUpdate", product_update),
+    ("fulfillmentCreate", fulfillment_create),
+    ("fulfillmentOrders(", fulfillment_orders),
+    ("webhookSubscriptionCreate", webhook_create),
+    ("productVariants(", product_variants),
+    ("locations(", locations),
+    ("shop {", shop),
+)

@@ -1,0 +1,133 @@
+"""WooCommerce REST API v3 behaviour of the stand-in server for the outbound
+calls: each route's handler takes (server, body, query parameters, *path
+groups) and returns (status, payload, headers)."""
+
+
+def _invalid(item_id):
+    return {
+        "id": item_id,
+        "error": {
+            "code": "woocommerce_rest_product_invalid_id",
+            "message": "Invalid ID.",
+            "data": {"status": 400},
+        },
+    }
+
+
+def _update(product, values):
+    for key, value in values.items():
+        if key == "stock_quantity":
+            value = int(value)
+        product[key] = value
+    return dict(product)
+
+
+def products(server, body, params):
+    items = sorted(server.woo_products.values(), key=lambda p: p["id"])
+    if "sku" in params:
+        skus = params["sku"].split(",")
+        # With a SKU, variations are searched too (post types product and
+        # product_variation).
+        return 200, [dict(p) for p in items if p.get("sku") in skus], {}
+    items = [p for p in items if not p.get("parent_id")]
+    return _page(items, params)
+
+
+def _page(items, params):
+    per_page = min(int(params.get("per_page", 10)), 100)
+    page = int(params.get("page", 1))
+    pages = max(1, -(-len(items) // per_page))
+    chunk = items[(page - 1) * per_page : page * per_page]
+    headers = {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(pages)}
+    return 200, [dict(p) for p in chunk], headers
+
+
+def variations(server, body, params, parent):
+    items = [
+        p for p in server.woo_products.values() if str(p.get("parent_id")) == parent
+    ]
+    return _page(sorted(items, key=lambda p: p["id"]), params)
+
+
+def products_batch(server, body, params, parent=None):
+    updates = body.get("update") or []
+    if len(updates) > 100:
+        return (
+            413,
+            {
+                "code": "woocommerce_rest_request_entity_too_large",
+                "message": "Unable to accept more than 100 items for this request.",
+            },
+            {},
+        )
+    answer = []
+    for values in updates:
+        product = server.woo_products.get(values.get("id"))
+        same_parent = product and str(product.get("parent_id") or "") == (parent or "")
+        if not same_parent:
+            answer.append(_invalid(values.get("id")))
+        else:
+            answer.append(_update(product, values))
+    return 200, {"update": answer}, {}
+
+
+def variations_batch(server, body, params, parent):
+    return products_batch(server, body, params, parent)
+
+
+def orders_batch(server, body, params):
+    answer = []
+    for values in body.get("update") or []:
+        order_id = values.get("id")
+        if order_id not in server.woo_order_status:
+            answer.append(
+                {
+                    "id": order_id,
+                    "error": {
+                        "code": "woocommerce_rest_shop_order_invalid_id",
+                        "message": "Invalid ID.",
+                        "data": {"status": 400},
+                    },
+                }
+            )
+            continue
+        server.woo_order_status[order_id] = values.get("status")
+        answer.append({"id": order_id, "status": values.get("status")})
+    return 200, {"update": answer}, {}
+
+
+def order_notes(server, body, params, order_id):
+    if int(order_id) not in server.woo_order_status:
+        return (
+            404,
+            {
+                "code": "woocommerce_rest_shop_order_invalid_id",
+                "message": "Invalid ID.",
+            },
+            {},
+        )
+    notes = server.woo_notes.setdefault(int(order_id), [])
+    note = {"id": len(notes) + 1, **body}
+    notes.append(note)
+    return 201, note, {}
+
+
+def system_status(server, body, params):
+    return 200, {"environment": {"version": "9.6.0", "site_url": "http://stand-in"}}, {}
+
+
+def webhooks(server, body, params):
+    server.woo_webhooks.append(body)
+    return 201, {"id": len(server.woo_webhooks), **body}, {}
+
+
+ROUTES = (
+    ("GET", r"products", products),
+    ("GET", r"products/(\d+)/variations", variations),
+    ("POST", r"products/batch", products_batch),
+    ("POST", r"products/(\d+)/variations/batch", variations_batch),
+    ("POST", r"orders/batch", orders_batch),
+    ("POST", r"orders/(\d+)/notes", order_notes),
+    ("GET", r"system_status", system_status),
+    ("POST", r"webhooks", webhooks),
+)

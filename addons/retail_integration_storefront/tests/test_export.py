@@ -1,0 +1,540 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.retail_integration_outbox.tests.common import allow_private_urls
+
+from .channel_server import SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, ChannelServer
+from .channel_shopify import LOCATION
+from .common import StorefrontCase
+
+FLOWS = {
+    "storefront_export_stock": True,
+    "storefront_export_prices": True,
+    "storefront_export_products": True,
+    "storefront_export_fulfilment": True,
+}
+
+
+def shopify_variant(product, variant, item, sku, price="20.00", title="Mug"):
+    return {
+        "legacyResourceId": str(variant),
+        "sku": sku,
+        "price": price,
+        "product": {
+            "legacyResourceId": str(product),
+            "title": title,
+            "status": "ACTIVE",
+        },
+        "inventoryItem": {"legacyResourceId": str(item)},
+    }
+
+
+def item_gid(item):
+    return f"gid://shopify/InventoryItem/{item}"
+
+
+class ExportCase(StorefrontCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.startClassPatcher(allow_private_urls())
+        cls.server = cls.enterClassContext(ChannelServer())
+        cls.shopify = cls.backends["shopify"]
+        cls.shopify.write(
+            {
+                "storefront_shop_url": cls.server.url,
+                "api_secret": SHOPIFY_TOKEN,
+                **FLOWS,
+            }
+        )
+        cls.woo = cls.backends["woocommerce"]
+        cls.woo.write(
+            {
+                "storefront_shop_url": cls.server.url,
+                "api_key": WOO_KEY,
+                "api_secret": WOO_SECRET,
+                **FLOWS,
+            }
+        )
+        cls.shopify_sub = cls.shopify._storefront_subscription()
+        cls.woo_sub = cls.woo._storefront_subscription()
+        (cls.shopify_sub | cls.woo_sub).write({"retry_jitter": 0})
+        cls.stock_location = cls.warehouse.lot_stock_id
+
+    def setUp(self):
+        super().setUp()
+        server = self.server
+        server.script, server.page_size = [], None
+        server.requests.clear()
+        server.reset_catalogue()
+        server.shopify_variants = [
+            shopify_variant(11, 111, 1111, "SKU-1"),
+            shopify_variant(22, 222, 2222, "SKU-2", price="10.00", title="Cap"),
+        ]
+        server.woo_products = {
+            201: {
+                "id": 201,
+                "type": "simple",
+                "sku": "SKU-1",
+                "name": "Mug",
+                "status": "publish",
+                "manage_stock": True,
+                "stock_quantity": 0,
+                "regular_price": "20.00",
+            },
+            300: {"id": 300, "type": "variable", "sku": "", "name": "Caps"},
+            302: {
+                "id": 302,
+                "parent_id": 300,
+                "type": "variation",
+                "sku": "SKU-2",
+                "status": "publish",
+                "manage_stock": False,
+                "stock_quantity": None,
+                "regular_price": "10.00",
+            },
+        }
+
+    def add_stock(self, product, qty):
+        self.env["stock.quant"]._update_available_quantity(
+            product, self.stock_location, qty
+        )
+        self.env.cr.flush()  # what happens at commit: the events are written
+
+    def deliveries(self, sub, **filters):
+        domain = [("subscription_id", "=", sub.id)]
+        domain += [(k, "=", v) for k, v in filters.items()]
+        return self.env["retail.outbox.delivery"].search(domain, order="id")
+
+    def make_due(self):
+        self.env["retail.outbox.delivery"].search([]).write(
+            {"next_attempt": "2000-01-01 00:00:00"}
+        )
+
+    def set_quantities_calls(self):
+        return self.server.graphql_calls("inventorySetQuantities")
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestSubscription(ExportCase):
+    def test_one_storefront_subscription_follows_the_flows(self):
+        sub = self.shopify_sub
+        self.assertEqual(sub.delivery_mode, "storefront")
+        self.assertTrue(sub.active)
+        self.assertEqual(
+            set(sub.event_type_ids.mapped("code")),
+            {
+                "stock.level_changed",
+                "price.changed",
+                "product.changed",
+                "shipment.dispatched",
+            },
+        )
+        self.shopify.write(
+            {
+                "storefront_export_prices": False,
+                "storefront_export_products": False,
+                "storefront_export_fulfilment": False,
+            }
+        )
+        self.assertEqual(sub.event_type_ids.mapped("code"), ["stock.level_changed"])
+        self.shopify.storefront_export_stock = False
+        self.assertFalse(sub.active)
+        self.shopify.storefront_export_stock = True
+        self.assertTrue(sub.active)
+        self.shopify.action_draft()
+        self.assertFalse(sub.active, "a draft backend captures nothing")
+        self.shopify.action_activate()
+        self.assertEqual(self.shopify._storefront_subscription(), sub, "still one")
+        self.assertFalse(self.backends["generic"]._storefront_subscription())
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestStockExport(ExportCase):
+    def test_shopify_stock_less_buffer_found_by_sku_and_bound(self):
+        self.shopify.storefront_safety_buffer = 2
+        self.add_stock(self.product_1, 10)
+        self.add_stock(self.product_2, 1)
+        self.add_stock(self.product_3, 4)  # not on the channel
+        self.shopify_sub._dispatch()
+        delivered = self.deliveries(self.shopify_sub, state="delivered")
+        self.assertEqual(len(delivered), 3)
+        calls = self.set_quantities_calls()
+        self.assertEqual(len(calls), 1, "one call for the batch")
+        data = calls[0]["variables"]["input"]
+        self.assertEqual(
+            (data["name"], data["reason"], data["ignoreCompareQuantity"]),
+            ("available", "correction", True),
+        )
+        self.assertEqual(
+            sorted((q["inventoryItemId"], q["quantity"]) for q in data["quantities"]),
+            [(item_gid(1111), 8), (item_gid(2222), 0)],
+        )
+        self.assertEqual(self.server.shopify_inventory[(item_gid(1111), LOCATION)], 8)
+        self.assertEqual(self.shopify.storefront_location_id, LOCATION)
+        refs = self.env["retail.external.ref"]
+        self.assertEqual(
+            refs._find_record(self.shopify, "product.product", "shopify:11/111/1111"),
+            self.product_1,
+        )
+        # bound now: the next change does not look the SKU up again
+        self.server.requests.clear()
+        self.add_stock(self.product_1, 1)
+        self.shopify_sub._dispatch()
+        self.assertFalse(self.server.graphql_calls("productVariants("))
+        self.assertEqual(self.server.shopify_inventory[(item_gid(1111), LOCATION)], 9)
+
+    def test_burst_during_an_outage_sends_the_final_value_once(self):
+        self.add_stock(self.product_1, 10)
+        self.server.script = [503]
+        self.shopify_sub._dispatch()
+        delivery = self.deliveries(self.shopify_sub)
+        self.assertEqual(delivery.state, "failed")
+        self.assertEqual(delivery.last_status_code, 503)
+        for _i in range(1000):
+            self.add_stock(self.product_1, 1)
+        self.add_stock(self.product_1, -4)
+        delivery = self.deliveries(self.shopify_sub)
+        self.assertEqual(len(delivery), 1, "coalesced into the waiting delivery")
+        self.assertEqual(delivery.coalesced_count, 1001)
+        self.make_due()
+        self.server.requests.clear()
+        self.shopify_sub._dispatch()
+        self.assertEqual(delivery.state, "delivered")
+        calls = self.set_quantities_calls()
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(
+            calls[0]["variables"]["input"]["quantities"],
+            [
+                {
+                    "inventoryItemId": item_gid(1111),
+                    "locationId": LOCATION,
+                    "quantity": 1006,
+                }
+            ],
+        )
+
+    def test_shopify_cost_throttle_waits_without_tripping_the_circuit(self):
+        self.add_stock(self.product_1, 3)
+        self.shopify.storefront_location_id = LOCATION
+        self.server.script = ["throttled"]
+        before = fields.Datetime.now()
+        self.shopify_sub._dispatch()
+        delivery = self.deliveries(self.shopify_sub)
+        self.assertEqual(delivery.state, "failed")
+        self.assertEqual(delivery.last_status_code, 429)
+        self.assertGreaterEqual(delivery.next_attempt, before + timedelta(seconds=4))
+        self.assertLessEqual(delivery.next_attempt, before + timedelta(seconds=7))
+        self.assertEqual(self.shopify_sub.consecutive_failures, 0)
+        self.make_due()
+        self.shopify_sub._dispatch()
+        self.assertEqual(delivery.state, "delivered")
+
+    def test_a_refused_item_fails_alone_then_goes_dead_to_the_inbox(self):
+        self.env["retail.external.ref"]._bind(
+            self.shopify, self.product_2, "shopify:22/222/9999"
+        )
+        self.shopify.storefront_location_id = LOCATION
+        self.shopify_sub.retry_schedule = "0"
+        self.add_stock(self.product_1, 3)
+        self.add_stock(self.product_2, 3)
+        self.shopify_sub._dispatch()
+        self.assertEqual(
+            self.deliveries(self.shopify_sub).mapped("state"), ["delivered", "dead"]
+        )
+        dead = self.deliveries(self.shopify_sub, state="dead")
+        self.assertIn("inventory item could not be found", dead.last_error)
+        exception = self.env["retail.sync.exception"].search(
+            [("backend_id", "=", self.shopify.id), ("kind", "=", "delivery")]
+        )
+        self.assertEqual(len(exception), 1)
+
+    def test_woocommerce_products_and_variations_in_batches(self):
+        self.woo.storefront_safety_buffer = 1
+        self.add_stock(self.product_1, 5)
+        self.add_stock(self.product_2, 7)
+        self.server.script = [429]
+        self.woo_sub._dispatch()
+        self.assertEqual(set(self.deliveries(self.woo_sub).mapped("state")), {"failed"})
+        self.assertEqual(self.woo_sub.consecutive_failures, 0, "429 paces, not fails")
+        self.server.script = [None, 500]  # SKU lookup answers, the batch fails
+        self.make_due()
+        self.woo_sub._dispatch()
+        self.assertEqual(self.woo_sub.consecutive_failures, 2, "a 5xx counts")
+        self.make_due()
+        self.server.requests.clear()
+        self.woo_sub._dispatch()
+        self.assertEqual(
+            set(self.deliveries(self.woo_sub).mapped("state")), {"delivered"}
+        )
+        posts = {r[1]: r[2] for r in self.server.requests if r[0] == "POST"}
+        self.assertEqual(
+            posts["/wp-json/wc/v3/products/batch"],
+            {"update": [{"id": 201, "manage_stock": True, "stock_quantity": 4}]},
+        )
+        self.assertEqual(
+            posts["/wp-json/wc/v3/products/300/variations/batch"],
+            {"update": [{"id": 302, "manage_stock": True, "stock_quantity": 6}]},
+        )
+        self.assertEqual(self.server.woo_products[302]["stock_quantity"], 6)
+
+    def test_without_a_warehouse_nothing_is_published_and_the_cause_is_kept(self):
+        self.add_stock(self.product_1, 5)
+        self.shopify.warehouse_id = False
+        self.shopify_sub._dispatch()
+        delivery = self.deliveries(self.shopify_sub)
+        self.assertEqual(delivery.state, "failed")
+        self.assertIn("no Default Warehouse", delivery.last_error)
+        self.assertFalse(self.set_quantities_calls())
+
+    def test_other_warehouses_are_not_published(self):
+        other = self.env["stock.warehouse"].create({"name": "Other", "code": "OTH"})
+        self.env["stock.quant"]._update_available_quantity(
+            self.product_1, other.lot_stock_id, 5
+        )
+        self.env.cr.flush()
+        self.shopify_sub._dispatch()
+        self.assertEqual(self.deliveries(self.shopify_sub).state, "delivered")
+        self.assertFalse(self.set_quantities_calls())
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestCatalogueExport(ExportCase):
+    def set_price(self, product, price):
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": self.pricelist.id,
+                "applied_on": "0_product_variant",
+                "product_id": product.id,
+                "compute_price": "fixed",
+                "fixed_price": price,
+            }
+        )
+        self.env.cr.flush()
+
+    def test_prices_and_products_to_shopify(self):
+        self.set_price(self.product_1, 15)
+        self.set_price(self.product_2, 7.5)
+        self.product_1.name = "Renamed Mug"
+        self.product_2.active = False
+        self.env.cr.flush()
+        self.shopify_sub._dispatch()
+        self.assertEqual(
+            set(self.deliveries(self.shopify_sub).mapped("state")), {"delivered"}
+        )
+        prices = self.server.graphql_calls("productVariantsBulkUpdate")
+        self.assertEqual(len(prices), 1, "one request for every product's prices")
+        variants = {v["sku"]: v for v in self.server.shopify_variants}
+        self.assertEqual(variants["SKU-1"]["price"], "15.00")
+        self.assertEqual(variants["SKU-2"]["price"], "7.50")
+        self.assertEqual(len(self.server.graphql_calls("productUpdate(")), 1)
+        self.assertEqual(variants["SKU-1"]["product"]["title"], "Renamed Mug")
+        self.assertEqual(variants["SKU-2"]["product"]["status"], "ARCHIVED")
+
+    def test_prices_and_products_to_woocommerce(self):
+        self.set_price(self.product_1, 15)
+        self.set_price(self.product_2, 7.5)
+        self.product_1.name = "Renamed Mug"
+        self.product_2.active = False
+        self.env.cr.flush()
+        self.woo_sub._dispatch()
+        self.assertEqual(
+            set(self.deliveries(self.woo_sub).mapped("state")), {"delivered"}
+        )
+        products = self.server.woo_products
+        self.assertEqual(products[201]["regular_price"], "15.00")
+        self.assertEqual(products[302]["regular_price"], "7.50")
+        self.assertEqual(products[201]["name"], "Renamed Mug")
+        self.assertEqual(products[302]["status"], "private")
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestFulfilmentExport(ExportCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.carrier = cls.env["delivery.carrier"].create(
+            {"name": "Stand-in Express", "product_id": cls.shipping_product.id}
+        )
+
+    def ship(self, backend, external_id, tracking="TRK-42"):
+        """A confirmed channel order of 2 × SKU-1, delivered with tracking."""
+        self.add_stock(self.product_1, 5)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "Buyer"}).id,
+                "warehouse_id": self.warehouse.id,
+                "retail_backend_id": backend.id,
+                "order_line": [
+                    (0, 0, {"product_id": self.product_1.id, "product_uom_qty": 2})
+                ],
+            }
+        )
+        self.env["retail.external.ref"]._bind(backend, order, external_id)
+        order.action_confirm()
+        picking = order.picking_ids
+        picking.write({"carrier_id": self.carrier.id, "carrier_tracking_ref": tracking})
+        picking.move_ids.quantity = 2
+        picking.move_ids.picked = True
+        picking.button_validate()
+        self.env.cr.flush()
+        self.assertEqual(picking.state, "done")
+        return picking
+
+    def test_shopify_fulfilment_reads_fulfilment_orders_first(self):
+        order_gid = "gid://shopify/Order/5001"
+        self.server.shopify_fulfillment_orders[order_gid] = [
+            {
+                "id": "gid://shopify/FulfillmentOrder/71",
+                "status": "OPEN",
+                "lineItems": {
+                    "nodes": [
+                        {
+                            "id": "gid://shopify/FulfillmentOrderLineItem/81",
+                            "remainingQuantity": 2,
+                            "sku": "SKU-1",
+                            "variant": {"legacyResourceId": "111"},
+                        },
+                        {
+                            "id": "gid://shopify/FulfillmentOrderLineItem/82",
+                            "remainingQuantity": 1,
+                            "sku": "SKU-2",
+                            "variant": {"legacyResourceId": "222"},
+                        },
+                    ]
+                },
+            }
+        ]
+        self.ship(self.shopify, "5001")
+        self.shopify_sub._dispatch()
+        shipment = self.deliveries(self.shopify_sub, event_type="shipment.dispatched")
+        self.assertEqual(shipment.state, "delivered")
+        documents = [r[2]["query"] for r in self.server.requests if r[0] == "POST"]
+        first_fo = next(i for i, d in enumerate(documents) if "fulfillmentOrders(" in d)
+        create = next(i for i, d in enumerate(documents) if "fulfillmentCreate" in d)
+        self.assertLess(first_fo, create)
+        (fulfillment,) = self.server.shopify_fulfillments
+        self.assertEqual(
+            fulfillment,
+            {
+                "lineItemsByFulfillmentOrder": [
+                    {
+                        "fulfillmentOrderId": "gid://shopify/FulfillmentOrder/71",
+                        "fulfillmentOrderLineItems": [
+                            {
+                                "id": "gid://shopify/FulfillmentOrderLineItem/81",
+                                "quantity": 2,
+                            }
+                        ],
+                    }
+                ],
+                "notifyCustomer": True,
+                "trackingInfo": {"company": "Stand-in Express", "number": "TRK-42"},
+            },
+        )
+        # sent again (a replay): nothing left to fulfil, no second fulfilment
+        shipment.action_replay()
+        self.shopify_sub._dispatch()
+        self.assertEqual(shipment.state, "delivered")
+        self.assertIn("Nothing left to fulfil", shipment.response_excerpt)
+        self.assertEqual(len(self.server.shopify_fulfillments), 1)
+
+    def test_woocommerce_completes_the_order_with_a_tracking_note(self):
+        self.server.woo_order_status[727] = "processing"
+        self.ship(self.woo, "727")
+        self.woo_sub._dispatch()
+        shipment = self.deliveries(self.woo_sub, event_type="shipment.dispatched")
+        self.assertEqual(shipment.state, "delivered")
+        self.assertEqual(self.server.woo_order_status[727], "completed")
+        (note,) = self.server.woo_notes[727]
+        self.assertTrue(note["customer_note"])
+        self.assertIn("Stand-in Express", note["note"])
+        self.assertIn("TRK-42", note["note"])
+
+    def test_orders_of_other_channels_are_left_alone(self):
+        self.ship(self.backends["generic"], "G-1")
+        self.shopify_sub._dispatch()
+        shipment = self.deliveries(self.shopify_sub, event_type="shipment.dispatched")
+        self.assertEqual(shipment.state, "delivered")
+        self.assertFalse(self.server.graphql_calls("fulfillment"))
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestReconcileAndButtons(ExportCase):
+    def test_reconciliation_pushes_only_differences_and_reports_them(self):
+        self.add_stock(self.product_1, 6)
+        self.add_stock(self.product_2, 3)
+        self.shopify.storefront_location_id = LOCATION
+        self.server.shopify_inventory = {
+            (item_gid(1111), LOCATION): 6,
+            (item_gid(2222), LOCATION): 9,
+        }
+        self.server.shopify_variants.append(shopify_variant(33, 333, 3333, "NOPE"))
+        self.product_1.lst_price = 20.0
+        self.product_2.lst_price = 12.0
+        self.server.requests.clear()
+        summary = self.shopify._storefront_reconcile()
+        self.assertIn("3 channel item(s), 2 matched", summary)
+        self.assertIn("2 difference(s) pushed", summary)
+        (stock,) = self.set_quantities_calls()
+        self.assertEqual(
+            stock["variables"]["input"]["quantities"],
+            [
+                {
+                    "inventoryItemId": item_gid(2222),
+                    "locationId": LOCATION,
+                    "quantity": 3,
+                }
+            ],
+        )
+        (prices,) = self.server.graphql_calls("productVariantsBulkUpdate")
+        self.assertEqual(
+            list(prices["variables"].values())[1],
+            [{"id": "gid://shopify/ProductVariant/222", "price": "12.00"}],
+        )
+        self.assertIn("Test Cap", self.shopify.storefront_reconcile_summary)
+        self.assertIn("9 → 3", self.shopify.message_ids[0].body)
+        self.server.requests.clear()
+        summary = self.shopify._storefront_reconcile()
+        self.assertIn("0 difference(s) pushed", summary)
+        self.assertFalse(self.set_quantities_calls())
+
+    def test_woocommerce_reconciliation(self):
+        self.add_stock(self.product_1, 2)
+        self.product_1.lst_price = 20.0
+        self.product_2.lst_price = 10.0
+        summary = self.woo._storefront_reconcile()
+        self.assertIn("2 channel item(s), 2 matched", summary)
+        products = self.server.woo_products
+        self.assertEqual(products[201]["stock_quantity"], 2)
+        self.assertEqual(
+            (products[302]["stock_quantity"], products[302]["manage_stock"]), (0, True)
+        )
+        self.assertIn("2 difference(s) pushed", summary)
+
+    def test_buttons(self):
+        action = self.shopify.action_storefront_test_connection()
+        self.assertIn("Stand-in Shop", action["params"]["message"])
+        action = self.woo.action_storefront_test_connection()
+        self.assertIn("9.6.0", action["params"]["message"])
+        self.shopify.action_storefront_register_webhooks()
+        url = self.endpoints["shopify"].url
+        self.assertEqual(
+            self.server.shopify_webhooks,
+            [
+                ("ORDERS_CREATE", url),
+                ("ORDERS_UPDATED", url),
+                ("ORDERS_PAID", url),
+                ("ORDERS_CANCELLED", url),
+                ("REFUNDS_CREATE", url),
+            ],
+        )
+        self.shopify.action_storefront_register_webhooks()  # again: no error
+        self.woo.action_storefront_register_webhooks()
+        self.assertEqual(
+            [h["topic"] for h in self.server.woo_webhooks],
+            ["order.created", "order.updated", "order.deleted", "order.restored"],
+        )
+        self.assertTrue(all(h["secret"] for h in self.server.woo_webhooks))

@@ -1,0 +1,183 @@
+from datetime import datetime
+from decimal import Decimal
+
+from odoo.tests import BaseCase, tagged
+
+from ..lib.canonical import MappingError, totals_match
+from ..lib.mappers import (
+    generic_order,
+    shopify_order,
+    shopify_refund,
+    woocommerce_order,
+)
+from . import payloads
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestMappers(BaseCase):
+    def test_generic_sample_order(self):
+        order = generic_order(payloads.generic_order())
+        self.assertEqual(
+            (order.external_id, order.name, order.currency), ("1001", "#1001", "USD")
+        )
+        self.assertEqual(order.total, Decimal("65.90"))
+        self.assertEqual(order.financial_status, "paid")
+        self.assertTrue(order.is_paid)
+        self.assertEqual(order.customer.external_id, "C-501")
+        self.assertEqual(order.shipping_address.street2, "Apt 3")
+        self.assertEqual(order.lines[1].discount, Decimal("4.00"))
+        self.assertEqual(order.lines[1].discount_label, "WELCOME")
+        self.assertEqual(order.shipping[0].price, Decimal("5.90"))
+        self.assertEqual(order.updated_at, datetime(2025, 3, 1, 10, 15))
+
+    def test_shopify_order(self):
+        order = shopify_order(payloads.shopify_order())
+        self.assertEqual(order.external_id, "820982911946154508")
+        self.assertEqual(order.name, "#9999")
+        self.assertEqual(order.customer.name, "Jon Doe")
+        self.assertEqual(order.customer.external_id, "115310627314723954")
+        self.assertEqual(order.lines[0].product_ref, "808950810")
+        self.assertEqual(order.lines[0].discount, Decimal("5.00"))
+        self.assertEqual(order.lines[0].discount_label, "TENOFF")
+        self.assertEqual(order.shipping_address.company, "Shipping Company")
+        self.assertEqual(order.billing.state_code, "KY")
+        self.assertEqual(order.shipping[0].price, Decimal("17.00"))
+        self.assertEqual(order.total, Decimal("62.00"))
+        self.assertEqual(order.status, "open")
+        self.assertEqual(order.updated_at, datetime(2025, 3, 1, 15, 0, 5))
+
+    def test_shopify_cancelled_guest(self):
+        order = shopify_order(
+            payloads.shopify_order(
+                customer=None,
+                cancelled_at="2025-03-02T10:00:00Z",
+                financial_status="voided",
+            )
+        )
+        self.assertEqual(order.status, "cancelled")
+        self.assertEqual(order.financial_status, "voided")
+        self.assertEqual(order.customer.external_id, "")
+        self.assertEqual(order.customer.email, "jon@example.com")
+
+    def test_shopify_refund(self):
+        self.assertEqual(
+            shopify_refund(payloads.SHOPIFY_REFUND),
+            ("820982911946154508", "509562969", Decimal("10.00")),
+        )
+
+    def test_woocommerce_order(self):
+        order = woocommerce_order(payloads.woo_order())
+        self.assertEqual((order.external_id, order.name), ("727", "727"))
+        self.assertEqual(order.financial_status, "paid")
+        self.assertEqual(order.lines[0].unit_price, Decimal(15))
+        self.assertEqual(order.lines[0].discount, Decimal(3))
+        self.assertEqual(order.lines[0].discount_label, "spring")
+        self.assertEqual(order.lines[1].product_ref, "23")
+        self.assertEqual(order.customer.external_id, "26")
+        self.assertEqual(order.customer.email, "john.doe@example.com")
+        self.assertEqual(order.shipping[0].code, "flat_rate")
+
+    def test_woocommerce_prices_including_tax_as_the_customer_saw_them(self):
+        payload = payloads.woo_order(prices_include_tax=True, coupon_lines=[])
+        payload["line_items"] = [
+            dict(
+                payload["line_items"][1],
+                subtotal="10.00",
+                subtotal_tax="2.00",
+                total="10.00",
+                total_tax="2.00",
+            )
+        ]
+        payload["shipping_lines"][0].update(total="5.00", total_tax="1.00")
+        order = woocommerce_order(payload)
+        self.assertTrue(order.prices_include_tax)
+        self.assertEqual(order.lines[0].unit_price, Decimal(12))
+        self.assertEqual(order.lines[0].discount, Decimal(0))
+        self.assertEqual(order.shipping[0].price, Decimal(6))
+
+    def test_woocommerce_status_and_guest(self):
+        order = woocommerce_order(
+            payloads.woo_order(status="cancelled", customer_id=0, date_paid_gmt=None)
+        )
+        self.assertEqual(
+            (order.status, order.financial_status), ("cancelled", "pending")
+        )
+        self.assertEqual(order.customer.external_id, "")
+        pending = woocommerce_order(
+            payloads.woo_order(status="on-hold", date_paid_gmt=None)
+        )
+        self.assertEqual(pending.financial_status, "pending")
+
+    def test_malformed_and_hostile_payloads(self):
+        def generic(**changes):
+            return payloads.generic_order(**changes)
+
+        def line(**changes):
+            lines = payloads.generic_order()["lines"]
+            lines[0] = dict(lines[0], **changes)
+            return generic(lines=lines)
+
+        cases = [
+            ([1, 2], "The order must be an object"),
+            (generic(id=None), "id is missing"),
+            (generic(id={"a": 1}), "id must be a text"),
+            (generic(currency=None), "currency is missing"),
+            (generic(total="12,50"), "total is not a number"),
+            (generic(total=float("nan")), "total must be a finite number"),
+            (generic(total=True), "total must be a number"),
+            (generic(total="-1"), "total may not be negative"),
+            (generic(lines="many"), "lines must be a list"),
+            (generic(lines=[]), "has no lines"),
+            (generic(lines=["x"]), "lines[0] must be an object"),
+            (generic(financial_status="stolen"), "financial_status must be one of"),
+            (
+                generic(prices_include_tax="yes"),
+                "prices_include_tax must be true or false",
+            ),
+            (generic(updated_at="yesterday"), "updated_at is not an ISO 8601"),
+            (generic(name="x" * 600), "name is longer than"),
+            (line(quantity=0), "the quantity 0 is not between"),
+            (line(quantity="1e9"), "is not between 0 and"),
+            (line(quantity=None), "lines[0].quantity is missing"),
+            (line(unit_price="-5"), "lines[0].unit_price may not be negative"),
+            (line(unit_price="1e12"), "lines[0].unit_price is too large"),
+            (line(discount="100"), "the discount is larger than the line"),
+            (line(sku=None), "names no SKU and no product"),
+            (
+                generic(lines=[{"sku": "A", "quantity": 1, "unit_price": 1}] * 501),
+                "more than 500",
+            ),
+        ]
+        for payload, message in cases:
+            with (
+                self.subTest(message=message),
+                self.assertRaises(MappingError) as caught,
+            ):
+                generic_order(payload)
+            self.assertIn(message, str(caught.exception))
+        with self.assertRaisesRegex(MappingError, "not a Shopify status"):
+            shopify_order(payloads.shopify_order(financial_status="free"))
+        with self.assertRaisesRegex(MappingError, "line_items\\[0\\].price is missing"):
+            bad = payloads.shopify_order()
+            del bad["line_items"][0]["price"]
+            shopify_order(bad)
+        with self.assertRaisesRegex(MappingError, "fee lines"):
+            woocommerce_order(payloads.woo_order(fee_lines=[{"total": "2.00"}]))
+        with self.assertRaisesRegex(MappingError, "not a WooCommerce order status"):
+            woocommerce_order(payloads.woo_order(status="shipped"))
+
+    def test_totals_match_within_the_currency_rounding(self):
+        self.assertTrue(totals_match(65.9, "65.90", 0.01))
+        self.assertTrue(totals_match(65.91, "65.90", 0.01))
+        self.assertFalse(totals_match(65.92, "65.90", 0.01))
+        self.assertTrue(totals_match(1000, "1001", 1))
+
+    def test_fingerprint_ignores_status(self):
+        paid = generic_order(payloads.generic_order())
+        pending = generic_order(payloads.generic_order(financial_status="pending"))
+        self.assertEqual(paid.lines_fingerprint(), pending.lines_fingerprint())
+        more = payloads.generic_order()
+        more["lines"][0]["quantity"] = 3
+        self.assertNotEqual(
+            paid.lines_fingerprint(), generic_order(more).lines_fingerprint()
+        )

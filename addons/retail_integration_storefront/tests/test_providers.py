@@ -1,0 +1,129 @@
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from . import payloads
+from .common import StorefrontCase
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestShopify(StorefrontCase):
+    def test_order_lifecycle(self):
+        message = self.receive(
+            "orders/create",
+            payloads.shopify_order(financial_status="pending"),
+            "shopify",
+        )
+        self.assertEqual(message.state, "done", message.error)
+        order = self.order_of("820982911946154508", "shopify")
+        self.assertRecordValues(
+            order,
+            [{"state": "draft", "retail_order_name": "#9999", "amount_total": 62.0}],
+        )
+        self.assertEqual(order.partner_id.email, "jon@example.com")
+        self.assertEqual(order.partner_shipping_id.name, "Steve Shipper")
+        self.assertEqual(order.partner_shipping_id.state_id.code, "KY")
+        paid = payloads.shopify_order(updated_at="2025-03-01T10:01:00-05:00")
+        self.receive("orders/paid", paid, "shopify")
+        self.assertEqual((order.state, order.retail_payment_state), ("sale", "paid"))
+        # the refund of a confirmed, undelivered order is recorded once
+        for _attempt in range(2):
+            message = self.receive("refunds/create", payloads.SHOPIFY_REFUND, "shopify")
+            self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(order.retail_payment_state, "partially_refunded")
+        self.assertEqual(order.retail_refunds, {"509562969": "10.00"})
+        self.assertIn("already recorded", message.result)
+        cancelled = payloads.shopify_order(
+            updated_at="2025-03-01T10:02:00-05:00",
+            cancelled_at="2025-03-01T10:02:00-05:00",
+        )
+        self.receive("orders/cancelled", cancelled, "shopify")
+        self.assertEqual(order.state, "cancel")
+
+    def test_refund_before_its_order_waits(self):
+        message = self.receive(
+            "refunds/create", payloads.SHOPIFY_REFUND, "shopify", process=False
+        )
+        with self.assertRaisesRegex(RetryableJobError, "not imported yet"):
+            message._process()
+
+    def test_unknown_variant_names_the_sku(self):
+        payload = payloads.shopify_order()
+        payload["line_items"][1]["sku"] = "PINK-404"
+        message = self.receive("orders/create", payload, "shopify")
+        self.assertIn(
+            "No product has the SKU PINK-404 (channel product 808950811", message.error
+        )
+        self.assertRecordValues(
+            message.exception_id,
+            [{"storefront_sku": "PINK-404", "storefront_product_ref": "808950811"}],
+        )
+        wizard = self.env["retail.storefront.map.product"].create(
+            {"exception_id": message.exception_id.id, "product_id": self.product_2.id}
+        )
+        wizard.action_map_and_retry()
+        message._process()
+        self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(
+            self.env["retail.external.ref"]._external_id(
+                self.backends["shopify"], self.product_2
+            ),
+            "808950811",
+        )
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestWooCommerce(StorefrontCase):
+    def test_order_created_updated_deleted(self):
+        message = self.receive(
+            "order.created",
+            payloads.woo_order(status="pending", date_paid_gmt=None),
+            "woocommerce",
+        )
+        self.assertEqual(message.state, "done", message.error)
+        order = self.order_of("727", "woocommerce")
+        self.assertRecordValues(
+            order,
+            [{"state": "draft", "amount_total": 47.0, "retail_order_name": "727"}],
+        )
+        self.assertEqual(order.order_line.filtered("is_delivery").name, "Flat Rate")
+        self.assertIn("Discount spring", order.order_line.mapped("name"))
+        self.receive(
+            "order.updated",
+            payloads.woo_order(date_modified_gmt="2025-03-01T15:10:00"),
+            "woocommerce",
+        )
+        self.assertEqual((order.state, order.retail_payment_state), ("sale", "paid"))
+        message = self.receive("order.deleted", {"id": 727}, "woocommerce")
+        self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(order.state, "cancel")
+        message = self.receive("order.deleted", {"id": 999}, "woocommerce")
+        self.assertIn("never imported", message.result)
+        message = self.receive("order.deleted", {"oops": 1}, "woocommerce")
+        self.assertIn("names no order id", message.error)
+
+    def test_guest_with_tax_included_prices(self):
+        self.product_2.taxes_id = self.tax_excl
+        payload = payloads.woo_order(
+            customer_id=0,
+            prices_include_tax=True,
+            coupon_lines=[],
+            shipping_lines=[],
+            total="11.00",
+        )
+        payload["line_items"] = [
+            dict(
+                payload["line_items"][1],
+                subtotal="10.00",
+                subtotal_tax="1.00",
+                total="10.00",
+                total_tax="1.00",
+            )
+        ]
+        message = self.receive("order.created", payload, "woocommerce")
+        self.assertEqual(message.state, "done", message.error)
+        order = self.order_of("727", "woocommerce")
+        self.assertEqual(order.order_line.tax_id, self.tax_incl)
+        self.assertEqual(order.order_line.price_unit, 11.0)
+        self.assertEqual(order.amount_total, 11.0)
+        self.assertEqual(order.partner_id.email, "john.doe@example.com")

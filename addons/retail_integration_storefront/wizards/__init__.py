@@ -1,0 +1,1 @@
+from . import retail_storefront_map_product
