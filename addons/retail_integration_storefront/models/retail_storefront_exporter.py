@@ -262,38 +262,41 @@ class RetailStorefrontExporter(models.AbstractModel):
                 mine.append(delivery)
         wanted = self._products_of(mine)
         listings = self._sort_out(backend, client, location, wanted, results)
-        items = []
-        for product_id, product_deliveries in wanted.items():
-            if product_id not in listings:
-                continue
-            # Coalesced per product: several only if replays overlap; the
-            # newest event's value wins.
-            newest = max(product_deliveries, key=lambda d: d.event_id.id)
-            quantity = published_quantity(
-                (newest.event_id.payload or {}).get("free_qty"),
-                backend.storefront_safety_buffer,
-            )
-            for delivery in product_deliveries:
-                items.append((delivery, listings[product_id], quantity))
+        items = self._items_from_newest(
+            wanted,
+            listings,
+            lambda data: published_quantity(
+                data.get("free_qty"), backend.storefront_safety_buffer
+            ),
+        )
         self._push(backend, client, location, items, results, "stock")
 
     def _export_prices(self, backend, client, location, deliveries, results):
         """The price on the backend's pricelist, in its currency's decimals."""
         wanted = self._products_of(deliveries)
         listings = self._sort_out(backend, client, location, wanted, results)
+
+        def price_of(data):
+            currency = self.env["res.currency"].search(
+                [("name", "=", data.get("currency"))], limit=1
+            )
+            return format_price(data.get("price"), currency.decimal_places or 2)
+
+        items = self._items_from_newest(wanted, listings, price_of)
+        self._push(backend, client, location, items, results, "price")
+
+    def _items_from_newest(self, wanted, listings, value_of):
+        """(delivery, listing, value) for every delivery of a listed product,
+        the value read from its newest event: deliveries are coalesced per
+        product, so there are several only if replays overlap."""
         items = []
         for product_id, product_deliveries in wanted.items():
             if product_id not in listings:
                 continue
             newest = max(product_deliveries, key=lambda d: d.event_id.id)
-            data = newest.event_id.payload or {}
-            currency = self.env["res.currency"].search(
-                [("name", "=", data.get("currency"))], limit=1
-            )
-            price = format_price(data.get("price"), currency.decimal_places or 2)
-            for delivery in product_deliveries:
-                items.append((delivery, listings[product_id], price))
-        self._push(backend, client, location, items, results, "price")
+            value = value_of(newest.event_id.payload or {})
+            items.extend((d, listings[product_id], value) for d in product_deliveries)
+        return items
 
     def _export_products(self, backend, client, location, deliveries, results):
         """Name and active flag (Shopify product status; WooCommerce status)."""
