@@ -9,6 +9,7 @@ pytest with these environment variables:
 - ``RETAIL_TEST_PYTHON``: python interpreter that runs ``-m odoo``.
 """
 
+import configparser
 import os
 import signal
 import socket
@@ -41,12 +42,26 @@ class OdooServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
         self._log = None
+        self._conf_copy = None
 
-    def start(self, timeout=START_TIMEOUT, extra_args=()):
-        """Start the server (extra_args are appended, e.g. ["--load=web"])."""
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout=START_TIMEOUT, extra_args=(), options=None):
+        """Start the server.
+
+        ``extra_args`` are appended to the command line, e.g. ["--load=web"].
+        ``options``, ``{section: {key: value}}``, are set over the test config
+        in a copy of it, for what the command line does not take: e.g.
+        ``{"options": {"retail_channel_capacity": 4},
+        "queue_job": {"channels": "root:8"}}``. The next start without them
+        runs on the test config again.
+        """
+        conf = self._write_conf(options) if options else self.conf
         # setup/odoo-bin, not "-m odoo": see that file (gevent process).
         cmd = [
-            self.python, str(ODOO_BIN), "-c", self.conf, "-d", self.db,
+            self.python, str(ODOO_BIN), "-c", conf, "-d", self.db,
             "--workers=2", "--max-cron-threads=0",
             "--http-interface", "127.0.0.1", "--http-port", str(self.port),
             # the websocket (gevent) process must not collide with a demo
@@ -92,6 +107,9 @@ class OdooServer:
         if self._log:
             self._log.close()
             self._log = None
+        if self._conf_copy:
+            self._conf_copy.unlink(missing_ok=True)
+            self._conf_copy = None
 
     def kill(self):
         """Crash the server abruptly (fault tests), without any clean-up."""
@@ -99,9 +117,27 @@ class OdooServer:
             self._signal(signal.SIGKILL)
             self.proc.wait(10)
 
-    def restart(self, timeout=START_TIMEOUT, extra_args=()):
+    def restart(self, timeout=START_TIMEOUT, extra_args=(), options=None):
         self.stop()
-        return self.start(timeout, extra_args)
+        return self.start(timeout, extra_args, options)
+
+    def _write_conf(self, options):
+        """A copy of the test config with ``options`` set; its path."""
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(self.conf)
+        for section, values in options.items():
+            if not parser.has_section(section):
+                parser.add_section(section)
+            for key, value in values.items():
+                parser.set(section, key, str(value))
+        # Beside the log, not the test config: several runs may share a folder.
+        path = self.log_path.with_name(f"odoo-server-{self.port}.conf")
+        # It holds the secret key: readable by its owner only.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w") as conf:
+            parser.write(conf)
+        self._conf_copy = path
+        return str(path)
 
     def _signal(self, sig):
         if self.proc is None:
@@ -125,7 +161,10 @@ def odoo_env():
 
 @pytest.fixture(scope="session")
 def odoo_process(odoo_env):
-    """The OdooServer object: use .restart() / .kill() in fault tests."""
+    """The OdooServer object: use .restart() / .kill() in fault tests.
+
+    Not started yet: ``odoo_server`` starts it, unless a module restarted it
+    first with options of its own (then it starts once, not twice)."""
     log_dir = Path(odoo_env["RETAIL_TEST_ODOO_CONF"]).parent / "test-logs"
     server = OdooServer(
         odoo_env["RETAIL_TEST_PYTHON"],
@@ -133,7 +172,6 @@ def odoo_process(odoo_env):
         odoo_env["RETAIL_TEST_DB"],
         log_dir,
     )
-    server.start()
     yield server
     server.stop()
 
@@ -141,6 +179,8 @@ def odoo_process(odoo_env):
 @pytest.fixture(scope="session")
 def odoo_server(odoo_process):
     """Base URL of the running server, e.g. http://127.0.0.1:PORT."""
+    if not odoo_process.running:
+        odoo_process.start()
     return odoo_process.url
 
 

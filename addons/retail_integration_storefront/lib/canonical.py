@@ -81,6 +81,16 @@ class Shipping:
 
 
 @dataclass(frozen=True)
+class Fee:
+    """An amount charged besides goods and shipping (a WooCommerce fee, a
+    Shopify tip or duties), or credited when negative."""
+
+    name: str
+    amount: Decimal
+    taxable: bool = False  # whether the channel charged tax on it
+
+
+@dataclass(frozen=True)
 class Order:
     external_id: str
     name: str
@@ -94,6 +104,7 @@ class Order:
     billing: Address = field(default_factory=Address)
     shipping_address: Address = field(default_factory=Address)
     shipping: tuple = ()
+    fees: tuple = ()
     updated_at: datetime | None = None
     note: str = ""
 
@@ -109,6 +120,8 @@ class Order:
             [asdict(line) for line in self.lines],
             [asdict(ship) for ship in self.shipping],
         ]
+        if self.fees:  # orders without fees keep the fingerprint they had
+            content.append([asdict(fee) for fee in self.fees])
         return hashlib.sha256(json.dumps(content, default=str).encode()).hexdigest()
 
     def check(self):

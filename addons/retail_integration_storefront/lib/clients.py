@@ -4,6 +4,7 @@
 later); ``ApiError`` does not (credentials, permissions, a bad query).
 """
 
+import html
 import math
 
 import requests
@@ -95,6 +96,9 @@ query Orders($first: Int!, $after: String, $query: String) {{
       legacyResourceId name email note updatedAt cancelledAt closedAt
       displayFinancialStatus taxesIncluded currencyCode
       totalPriceSet {{ {MONEY} }}
+      totalTipReceivedSet {{ {MONEY} }}
+      originalTotalDutiesSet {{ {MONEY} }}
+      currentTotalDutiesSet {{ {MONEY} }}
       customer {{ legacyResourceId email firstName lastName phone }}
       billingAddress {{ {ADDRESS} }}
       shippingAddress {{ {ADDRESS} }}
@@ -334,25 +338,30 @@ class ShopifyClient:
         return order["fulfillmentOrders"]["nodes"]
 
     def fulfil(self, order_id, shipped, tracking):
-        """Create the fulfilment of what was shipped (``[(sku, variant id,
+        """Create the fulfilments of what was shipped (``[(sku, variant id,
         quantity)]``) with its tracking (``{company, number, url}``), after
-        reading the order's open fulfilment orders as Shopify requires.
-        Returns the fulfilment's id, or None if nothing was left to fulfil."""
-        by_order = fulfilment_lines(self.fulfillment_orders(order_id), shipped)
-        if not by_order:
-            return None
-        fulfillment = {
-            "lineItemsByFulfillmentOrder": by_order,
-            "notifyCustomer": True,
-            "trackingInfo": {k: v for k, v in tracking.items() if v},
-        }
-        answer = self.graphql(FULFILLMENT_CREATE, {"fulfillment": fulfillment})
-        result = answer["data"]["fulfillmentCreate"]
-        if result["userErrors"]:
-            raise ApiError(
-                "; ".join(e.get("message", "") for e in result["userErrors"])
-            )
-        return result["fulfillment"]["id"]
+        reading the order's open fulfilment orders as Shopify requires: one
+        ``fulfillmentCreate`` per assigned location, as Shopify takes only
+        fulfilment orders of one location in one fulfilment. Returns the
+        fulfilments' ids (none if nothing was left to fulfil). Fulfilment
+        orders fulfilled before are closed, so a retry after a partial
+        success creates only the fulfilments still missing."""
+        by_location = fulfilment_lines(self.fulfillment_orders(order_id), shipped)
+        created = []
+        for location, by_order in by_location.items():
+            fulfillment = {
+                "lineItemsByFulfillmentOrder": by_order,
+                "notifyCustomer": True,
+                "trackingInfo": {k: v for k, v in tracking.items() if v},
+            }
+            answer = self.graphql(FULFILLMENT_CREATE, {"fulfillment": fulfillment})
+            result = answer["data"]["fulfillmentCreate"]
+            if result["userErrors"]:
+                message = "; ".join(e.get("message", "") for e in result["userErrors"])
+                done = f" (created before: {', '.join(created)})" if created else ""
+                raise ApiError(f"Location {location}: {message}{done}")
+            created.append(result["fulfillment"]["id"])
+        return created
 
     def create_webhook(self, topic, url):
         answer = self.graphql(
@@ -408,6 +417,7 @@ query FulfillmentOrders($id: ID!) {
     fulfillmentOrders(first: 20) {
       nodes {
         id status
+        assignedLocation { location { id } }
         lineItems(first: 250) {
           nodes { id remainingQuantity sku variant { legacyResourceId } }
         }
@@ -465,11 +475,12 @@ def user_error_indexes(errors, list_field):
 
 
 def fulfilment_lines(fulfillment_orders, shipped):
-    """``lineItemsByFulfillmentOrder`` for what was shipped: each
-    ``(sku, variant id, quantity)`` takes from the open fulfilment order lines
-    of the same variant (else SKU) what they still have to fulfil."""
+    """``{location id: lineItemsByFulfillmentOrder}`` for what was shipped:
+    each ``(sku, variant id, quantity)`` takes from the open fulfilment order
+    lines of the same variant (else SKU) what they still have to fulfil; the
+    fulfilment orders are grouped by their assigned location."""
     todo = [[sku, str(variant or ""), quantity] for sku, variant, quantity in shipped]
-    by_order = []
+    by_location = {}
     for order in fulfillment_orders:
         if order.get("status") not in OPEN_FULFILLMENT_STATUSES:
             continue
@@ -495,10 +506,11 @@ def fulfilment_lines(fulfillment_orders, shipped):
                 item[2] -= take
                 remaining -= take
         if lines:
-            by_order.append(
+            assigned = (order.get("assignedLocation") or {}).get("location") or {}
+            by_location.setdefault(assigned.get("id"), []).append(
                 {"fulfillmentOrderId": order["id"], "fulfillmentOrderLineItems": lines}
             )
-    return by_order
+    return by_location
 
 
 def shopify_item(node):
@@ -538,6 +550,11 @@ def shopify_wait(answer):
 
 def _money(value):
     return ((value or {}).get("shopMoney") or {}).get("amount")
+
+
+def _rest_money(value):
+    """A GraphQL ``MoneyBag`` as the REST ``*_set`` it stands for (or None)."""
+    return value and {"shop_money": {"amount": _money(value)}}
 
 
 def _rest_address(address):
@@ -612,6 +629,9 @@ def shopify_graphql_order(node):
         "taxes_included": bool(node.get("taxesIncluded")),
         "currency": node.get("currencyCode"),
         "total_price": _money(node.get("totalPriceSet")),
+        "total_tip_received": _money(node.get("totalTipReceivedSet")),
+        "original_total_duties_set": _rest_money(node.get("originalTotalDutiesSet")),
+        "current_total_duties_set": _rest_money(node.get("currentTotalDutiesSet")),
         "customer": customer
         and {
             "id": customer.get("legacyResourceId"),
@@ -692,10 +712,12 @@ class WooCommerceClient:
             for product in found or []:
                 yield woo_item(product)
 
-    def _pages(self, path):
+    def _pages(self, path, params=None):
         for page in range(1, MAX_PAGES + 1):
             items, response = self._call(
-                "GET", path, params={"per_page": WOO_BATCH, "page": page}
+                "GET",
+                path,
+                params={**(params or {}), "per_page": WOO_BATCH, "page": page},
             )
             yield from items or []
             try:
@@ -768,6 +790,19 @@ class WooCommerceClient:
             json={"note": note, "customer_note": customer_note},
         )[0]
 
+    def webhooks(self):
+        """Every webhook of the shop, whatever its status (active, paused,
+        disabled)."""
+        return self._pages("webhooks", {"status": "all"})
+
+    def activate_webhook(self, webhook_id, secret):
+        """Deliver again (status ``active``), signed with ``secret``."""
+        return self._call(
+            "PUT",
+            f"webhooks/{int(webhook_id)}",
+            json={"status": "active", "secret": secret},
+        )[0]
+
     def create_webhook(self, name, topic, url, secret):
         return self._call(
             "POST",
@@ -798,6 +833,9 @@ def woo_item(product, parent=None):
         ),
         "stock": stock,
         "price": product.get("regular_price") or product.get("price"),
-        "name": (parent or product).get("name") or product.get("name"),
+        # WordPress stores titles HTML-escaped ("&amp;") for most API users.
+        "name": html.unescape(
+            (parent or product).get("name") or product.get("name") or ""
+        ),
         "active": product.get("status", "publish") == "publish",
     }

@@ -53,10 +53,12 @@ def format_price(price, digits=2):
 def differences(items, wanted):
     """What to push so the channel matches Odoo.
 
-    ``items``: channel items (``key``, ``stock``, ``price``); ``wanted``:
-    {key: {"stock": int, "price": "12.50"}} for the items Odoo knows (a field
-    left out is not compared). Returns ``[(key, field, channel value, Odoo
-    value)]``; a stock the channel does not track counts as different.
+    ``items``: channel items (``key``, ``stock``, ``price``, ``name``,
+    ``active``); ``wanted``: {key: {"stock": int, "price": "12.50", "name":
+    text, "active": bool}} for the items Odoo knows (a field left out is not
+    compared). Returns ``[(key, field, channel value, Odoo value)]``; a stock
+    the channel does not track counts as different; names are compared
+    without their surrounding spaces.
     """
     changes = []
     for item in items:
@@ -78,4 +80,12 @@ def differences(items, wanted):
                 same = False
             if not same:
                 changes.append((item["key"], "price", current, target["price"]))
+        if "name" in target:
+            current = item.get("name")
+            if (current or "").strip() != (target["name"] or "").strip():
+                changes.append((item["key"], "name", current, target["name"]))
+        if "active" in target:
+            current = item.get("active")
+            if bool(current) != bool(target["active"]):
+                changes.append((item["key"], "active", current, target["active"]))
     return changes

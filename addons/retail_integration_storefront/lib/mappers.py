@@ -13,6 +13,7 @@ from .canonical import (
     ORDER_STATES,
     Address,
     Customer,
+    Fee,
     Line,
     MappingError,
     Order,
@@ -167,12 +168,58 @@ def _shopify_discount(entry, applications, where):
     return total, ", ".join(labels)
 
 
+def _shop_money(value, where):
+    """The shop-currency amount of a Shopify money set (``shop_money``)."""
+    shop = obj(obj(value, where).get("shop_money"), f"{where}.shop_money")
+    return amount(shop.get("amount"), f"{where}.shop_money.amount", required=False)
+
+
+def _shopify_tip(line, where):
+    """A tip line item (the one that names its ``tip_payment_gateway``)."""
+    return Fee(
+        name=text(line.get("name") or line.get("title"), f"{where}.name") or "Tip",
+        amount=amount(line.get("price"), f"{where}.price")
+        * amount(line.get("quantity"), f"{where}.quantity"),
+    )
+
+
+def _shopify_duties(data, line_items):
+    """The duties charged with the order: its original total, else its current
+    one, else the sum of its line items' duties."""
+    for key in ("original_total_duties_set", "current_total_duties_set"):
+        if data.get(key):
+            return _shop_money(data[key], key)
+    total = Decimal(0)
+    for i, line in enumerate(line_items):
+        where = f"line_items[{i}].duties"
+        for j, duty in enumerate(items(line.get("duties"), where)):
+            # documented with shop_money on the duty; some versions nest it
+            total += _shop_money(duty.get("price_set") or duty, f"{where}[{j}]")
+    return total
+
+
+def _shopify_fees(data, tips, line_items):
+    """Tips (their line items, else ``total_tip_received``) and duties."""
+    fees = list(tips)
+    tip = amount(data.get("total_tip_received"), "total_tip_received", required=False)
+    if tip and not tips:
+        fees.append(Fee(name="Tip", amount=tip))
+    duties = _shopify_duties(data, line_items)
+    if duties:
+        fees.append(Fee(name="Duties", amount=duties))
+    return tuple(fees)
+
+
 def shopify_order(payload):
     data = _payload(payload)
     applications = items(data.get("discount_applications"), "discount_applications")
-    lines = []
-    for i, line in enumerate(items(data.get("line_items"), "line_items")):
+    line_items = items(data.get("line_items"), "line_items")
+    lines, tips = [], []
+    for i, line in enumerate(line_items):
         where = f"line_items[{i}]"
+        if "tip_payment_gateway" in line:
+            tips.append(_shopify_tip(line, where))
+            continue
         discount, label = _shopify_discount(
             line, applications, f"{where}.discount_allocations"
         )
@@ -242,6 +289,7 @@ def shopify_order(payload):
             data.get("shipping_address"), "shipping_address"
         ),
         shipping=tuple(shipping),
+        fees=_shopify_fees(data, tips, line_items),
         updated_at=timestamp(data.get("updated_at"), "updated_at"),
         note=text(data.get("note"), "note", limit=4000),
     ).check()
@@ -293,6 +341,29 @@ def _woo_address(data, where):
     )
 
 
+def _woo_fees(data, include):
+    """Fee lines (negative ones are discounts), with their tax when the
+    shop's prices include it; fees of zero are left out."""
+    fees = []
+    for i, fee in enumerate(items(data.get("fee_lines"), "fee_lines")):
+        where = f"fee_lines[{i}]"
+        price = amount(fee.get("total"), f"{where}.total", minimum=None)
+        tax = amount(
+            fee.get("total_tax"), f"{where}.total_tax", required=False, minimum=None
+        )
+        if include:
+            price += tax
+        if price:
+            fees.append(
+                Fee(
+                    name=text(fee.get("name"), f"{where}.name") or "Fee",
+                    amount=price,
+                    taxable=bool(tax),
+                )
+            )
+    return tuple(fees)
+
+
 def woocommerce_order(payload):
     """WooCommerce gives line amounts without tax; when the shop's prices
     include tax the canonical prices do too, as the customer saw them."""
@@ -304,11 +375,6 @@ def woocommerce_order(payload):
         text(c.get("code"), f"coupon_lines[{i}].code")
         for i, c in enumerate(items(data.get("coupon_lines"), "coupon_lines"))
     )
-    for i, fee in enumerate(items(data.get("fee_lines"), "fee_lines")):
-        if amount(fee.get("total"), f"fee_lines[{i}].total", minimum=None):
-            raise MappingError(
-                "The order has fee lines, which this connector does not import yet."
-            )
     lines = []
     for i, line in enumerate(items(data.get("line_items"), "line_items")):
         where = f"line_items[{i}]"
@@ -374,6 +440,7 @@ def woocommerce_order(payload):
         billing=billing,
         shipping_address=_woo_address(data.get("shipping"), "shipping"),
         shipping=tuple(shipping),
+        fees=_woo_fees(data, include),
         updated_at=timestamp(data.get("date_modified_gmt"), "date_modified_gmt"),
         note=text(data.get("customer_note"), "customer_note", limit=4000),
     ).check()

@@ -84,6 +84,17 @@ class RetailBackend(models.Model):
         ),
         check_company=True,
     )
+    storefront_fee_product_id = fields.Many2one(
+        "product.product",
+        "Fees Product",
+        default=lambda self: self.env.ref(
+            "retail_integration_storefront.product_storefront_fee",
+            raise_if_not_found=False,
+        ),
+        check_company=True,
+        help="Carries WooCommerce fees, Shopify tips and duties, one line each "
+        "named after it. Its taxes apply to the fees the channel taxed.",
+    )
     storefront_pulled_until = fields.Datetime(
         "Orders Pulled Until",
         copy=False,

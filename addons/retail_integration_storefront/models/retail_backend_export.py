@@ -36,6 +36,13 @@ SHOPIFY_TOPICS = (
 )
 WOO_TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored")
 REPORT_LINES = 50
+# The export that pushes a reconciled field (a name and a status go together).
+PUSH_KINDS = {
+    "stock": "stock",
+    "price": "price",
+    "name": "product",
+    "active": "product",
+}
 
 
 class RetailBackend(models.Model):
@@ -190,29 +197,62 @@ class RetailBackend(models.Model):
         client = self._storefront_client()
         try:
             if self.provider == "shopify":
-                for topic in SHOPIFY_TOPICS:
-                    client.create_webhook(topic, endpoint.url)
-                topics = SHOPIFY_TOPICS
+                done = self._storefront_register_shopify(client, endpoint.url)
             else:
                 secret = endpoint.sudo()._get_secret("secret")
                 if not secret:
                     raise UserError(_("The endpoint has no signing secret yet."))
-                for topic in WOO_TOPICS:
-                    client.create_webhook(
-                        f"Odoo {self.code} {topic}", topic, endpoint.url, secret
-                    )
-                topics = WOO_TOPICS
+                done = self._storefront_register_woo(client, endpoint.url, secret)
         except ApiError as err:
             raise UserError(
                 _("Registering the webhooks failed: %(error)s", error=err)
             ) from err
+        outcomes = list(done.values())
         message = _(
-            "Webhooks %(topics)s registered to %(url)s.",
-            topics=", ".join(topics),
+            "Webhooks %(topics)s to %(url)s: %(registered)s registered, "
+            "%(present)s already present.",
+            topics=", ".join(done),
             url=endpoint.url,
+            registered=outcomes.count("registered"),
+            present=len(outcomes) - outcomes.count("registered"),
         )
+        if "activated" in outcomes:
+            message += " " + _(
+                "%(count)s of them set active again.",
+                count=outcomes.count("activated"),
+            )
         self.message_post(body=message)
         return self._notify(message)
+
+    def _storefront_register_shopify(self, client, url):
+        """{topic: registered or present}: Shopify refuses a topic already
+        sent to ``url``."""
+        return {
+            topic: "registered" if client.create_webhook(topic, url) else "present"
+            for topic in SHOPIFY_TOPICS
+        }
+
+    def _storefront_register_woo(self, client, url, secret):
+        """{topic: registered, present or activated}: a webhook of the same
+        topic and URL is kept; paused or disabled, it is set active again
+        with ``secret``."""
+        existing = {}
+        for hook in client.webhooks():
+            key = (hook.get("topic"), hook.get("delivery_url"))
+            if key not in existing or hook.get("status") == "active":
+                existing[key] = hook
+        done = {}
+        for topic in WOO_TOPICS:
+            hook = existing.get((topic, url))
+            if not hook:
+                client.create_webhook(f"Odoo {self.code} {topic}", topic, url, secret)
+                done[topic] = "registered"
+            elif hook.get("status") != "active":
+                client.activate_webhook(hook["id"], secret)
+                done[topic] = "activated"
+            else:
+                done[topic] = "present"
+        return done
 
     def action_storefront_reconcile(self):
         for backend in self:
@@ -233,16 +273,18 @@ class RetailBackend(models.Model):
                 ("channel_type", "=", "storefront"),
                 ("provider", "in", API_PROVIDERS),
                 "|",
+                "|",
                 ("storefront_export_stock", "=", True),
                 ("storefront_export_prices", "=", True),
+                ("storefront_export_products", "=", True),
             ]
         )
         backends.action_storefront_reconcile()
         return backends
 
     def _storefront_wanted(self, products):
-        """{product id: {"stock": int, "price": text}} of what the channel
-        should show, for the flows that are on."""
+        """{product id: {"stock": int, "price": text, "name": text, "active":
+        bool}} of what the channel should show, for the flows that are on."""
         self.ensure_one()
         wanted = {product.id: {} for product in products}
         if self.storefront_export_stock and self.warehouse_id:
@@ -258,11 +300,18 @@ class RetailBackend(models.Model):
                 wanted[product.id]["price"] = format_price(
                     pricelist._get_product_price(product, 1.0), digits
                 )
+        if self.storefront_export_products:
+            Exporter = self.env["retail.storefront.exporter"]
+            for product in products:
+                data = product._retail_outbox_data(PRODUCT_CHANGED, None)
+                name, active = Exporter._product_value(data)
+                wanted[product.id].update(name=name, active=active)
         return wanted
 
     def _storefront_reconcile(self):
-        """Job: read the channel's whole catalogue, compare its stock and prices
-        with Odoo's, push only the differences; report them on the backend."""
+        """Job: read the channel's whole catalogue, compare its stock, prices,
+        names and status with Odoo's, push only the differences through the
+        exports' calls; report them on the backend."""
         self.ensure_one()
         if self.state != "active" or self.provider not in API_PROVIDERS:
             return _("The backend is not active.")
@@ -277,16 +326,13 @@ class RetailBackend(models.Model):
             items = list(Exporter._channel_items(self, client, location))
             keys = self._storefront_match(items)
             products = self.env["product.product"].union(*keys.values())
-            wanted_by_product = self._storefront_wanted(products)
-            wanted = {key: wanted_by_product[p.id] for key, p in keys.items()}
-            changes = differences(items, wanted)
-            pushed = {"stock": [], "price": []}
-            for key, field, _current, value in changes:
-                pushed[field].append((parse_listing(key), value))
-            refused = {}
-            for kind, batch in pushed.items():
-                failed = Exporter._send(self, client, location, batch, kind)
-                refused.update({(kind, batch[i][0]): m for i, m in failed.items()})
+            wanted = self._storefront_wanted(products)
+            shown = {
+                key: self._storefront_shown(key, wanted[p.id])
+                for key, p in keys.items()
+            }
+            changes = differences(items, shown)
+            refused = self._storefront_push(client, location, changes, shown)
         except Throttled as err:
             raise RetryableJobError(str(err), seconds=err.retry_after) from err
         except Unavailable as err:
@@ -306,6 +352,35 @@ class RetailBackend(models.Model):
             )
             return _("The reconciliation failed: %(error)s", error=err)
         return self._storefront_reconcile_report(items, keys, changes, refused)
+
+    def _storefront_shown(self, key, wanted):
+        """What the channel item ``key`` should show of ``wanted``: the fields
+        the exports set on it."""
+        listing = parse_listing(key)
+        fields_ = self.env["retail.storefront.exporter"]._product_fields(listing)
+        return {
+            field: value
+            for field, value in wanted.items()
+            if PUSH_KINDS[field] != "product" or field in fields_
+        }
+
+    def _storefront_push(self, client, location, changes, shown):
+        """Send ``changes`` in the exports' batch calls, one push per listing
+        and kind (a name and a status go in one product update).
+        Returns {(kind, Listing): message} of the pushes refused."""
+        batches = {}
+        for key, field, _current, value in changes:
+            kind = PUSH_KINDS[field]
+            if kind == "product":
+                value = (shown[key].get("name"), shown[key]["active"])
+            batches.setdefault(kind, {})[parse_listing(key)] = value
+        refused = {}
+        Exporter = self.env["retail.storefront.exporter"]
+        for kind, values in batches.items():
+            batch = list(values.items())
+            failed = Exporter._send(self, client, location, batch, kind)
+            refused.update({(kind, batch[i][0]): m for i, m in failed.items()})
+        return refused
 
     def _storefront_match(self, items):
         """{item key: product} of the channel's items Odoo knows: the product
@@ -356,22 +431,20 @@ class RetailBackend(models.Model):
         return keys
 
     def _storefront_reconcile_report(self, items, keys, changes, refused):
-        lines = []
-        for key, field, current, value in changes[:REPORT_LINES]:
-            product = keys[key]
-            state = (
-                _("refused: %(why)s", why=refused[(field, parse_listing(key))])
-                if (field, parse_listing(key)) in refused
-                else _("updated")
-            )
+        lines, refused_count = [], 0
+        for index, (key, field, current, value) in enumerate(changes):
+            why = refused.get((PUSH_KINDS[field], parse_listing(key)))
+            refused_count += bool(why)
+            if index >= REPORT_LINES:
+                continue
             lines.append(
                 _(
                     "%(product)s %(field)s: %(old)s → %(new)s (%(state)s)",
-                    product=product.display_name,
-                    field=field,
-                    old=current if current is not None else "-",
-                    new=value,
-                    state=state,
+                    product=keys[key].display_name,
+                    field=_("status") if field == "active" else field,
+                    old=self._storefront_report_value(field, current),
+                    new=self._storefront_report_value(field, value),
+                    state=_("refused: %(why)s", why=why) if why else _("updated"),
                 )
             )
         if len(changes) > REPORT_LINES:
@@ -381,8 +454,8 @@ class RetailBackend(models.Model):
             "products, %(changes)s difference(s) pushed, %(refused)s refused.",
             items=len(items),
             matched=len(keys),
-            changes=len(changes) - len(refused),
-            refused=len(refused),
+            changes=len(changes) - refused_count,
+            refused=refused_count,
         )
         report = "\n".join([summary, *lines])
         body = Markup("<br/>").join([summary, *lines])
@@ -394,3 +467,10 @@ class RetailBackend(models.Model):
         )
         self.message_post(body=body)
         return summary
+
+    def _storefront_report_value(self, field, value):
+        if value is None:
+            return "-"
+        if field == "active":
+            return _("active") if value else _("inactive")
+        return value

@@ -85,9 +85,10 @@ class RetailInboundMessage(models.Model):
             return off
         order = self._storefront_canonical(payload)
         sale, summary = self.env["retail.storefront.importer"]._import_order(
-            self.backend_id, order
+            self.backend_id, order, restore=self.topic == "order.restored"
         )
-        self._link_document(sale)
+        if sale:
+            self._link_document(sale)
         return summary
 
     def _handle_storefront_order_deleted(self, payload):
@@ -96,8 +97,8 @@ class RetailInboundMessage(models.Model):
             return off
         if not isinstance(payload, dict) or not payload.get("id"):
             raise UserError(_("The deleted order's payload names no order id."))
-        sale, summary = self.env["retail.storefront.importer"]._cancel_order(
-            self.backend_id, str(payload["id"])[:64], _("the channel deleted it")
+        sale, summary = self.env["retail.storefront.importer"]._delete_order(
+            self.backend_id, str(payload["id"])[:64]
         )
         if sale:
             self._link_document(sale)

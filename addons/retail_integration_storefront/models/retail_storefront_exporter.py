@@ -208,11 +208,25 @@ class RetailStorefrontExporter(models.AbstractModel):
             values["regular_price"] = value
         else:
             name, active = value
-            if variation:
-                values["status"] = "publish" if active else "private"
-            else:
-                values.update(name=name, status="publish" if active else "draft")
+            if "name" in self._product_fields(listing):
+                values["name"] = name
+            hidden = "private" if variation else "draft"
+            values["status"] = "publish" if active else hidden
         return (listing.product_id if variation else None), values
+
+    @api.model
+    def _product_value(self, data):
+        """(name, active) published of a product from its ``product.changed``
+        payload."""
+        return data.get("name") or "", bool(data.get("active", True))
+
+    @api.model
+    def _product_fields(self, listing):
+        """The channel item's fields a product push sets: a WooCommerce
+        variation shows its parent's name, so only its status is set."""
+        if listing.provider == "woocommerce" and listing.variant_id:
+            return ("active",)
+        return ("name", "active")
 
     def _sort_out(self, backend, client, location, wanted, results):
         """(products, listings) of ``wanted`` that exist and are on the
@@ -307,8 +321,7 @@ class RetailStorefrontExporter(models.AbstractModel):
             if product_id not in listings:
                 continue
             for delivery in product_deliveries:
-                data = delivery.event_id.payload or {}
-                value = (data.get("name") or "", bool(data.get("active", True)))
+                value = self._product_value(delivery.event_id.payload or {})
                 items.append((delivery, listings[product_id], value))
         self._push(backend, client, location, items, results, "product")
 
@@ -369,15 +382,15 @@ class RetailStorefrontExporter(models.AbstractModel):
             "url": data.get("tracking_url"),
         }
         try:
-            fulfillment = client.fulfil(order_id, shipped, tracking)
+            fulfillments = client.fulfil(order_id, shipped, tracking)
         except ApiError as err:
             if isinstance(err, Throttled) or err.status >= 500 or err.status == 0:
                 raise
             results[delivery.id] = (export.refused(str(err)), err.status, str(err))
             return
         message = (
-            _("Fulfilment %(id)s created.", id=fulfillment)
-            if fulfillment
+            _("Fulfilment(s) %(ids)s created.", ids=", ".join(fulfillments))
+            if fulfillments
             else _("Nothing left to fulfil on order %(id)s.", id=order_id)
         )
         results[delivery.id] = (export.delivered(message), 200, message)

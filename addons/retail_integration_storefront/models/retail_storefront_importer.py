@@ -8,6 +8,9 @@ from odoo.addons.retail_integration.exceptions import RetailDataError
 from ..lib.canonical import totals_match
 
 ADDRESS_FIELDS = ("street", "street2", "city", "zip", "country_id", "state_id")
+# A channel order deleted before it was imported is marked by binding this
+# external id, followed by the order's, to the backend itself.
+DELETED_PREFIX = "deleted-order:"
 
 
 class UnknownProductError(RetailDataError):
@@ -40,12 +43,25 @@ class RetailStorefrontImporter(models.AbstractModel):
     # Entry points ------------------------------------------------------------
 
     @api.model
-    def _import_order(self, backend, order):
-        """Create or update the sale order of ``order``; (sale order, summary)."""
+    def _import_order(self, backend, order, restore=False):
+        """Create or update the sale order of ``order``; (sale order, summary).
+
+        A channel order deleted before it was imported is not imported, unless
+        ``restore`` (the channel restored it), which also reopens its cancelled
+        sale order if the channel order is not cancelled."""
         self = self.with_company(backend.company_id)
         refs = self.env["retail.external.ref"]
         refs._lock_external_id(backend, "sale.order", order.external_id)
         sale = refs._find_record(backend, "sale.order", order.external_id).exists()
+        if not sale:
+            deleted = self._deleted_mark(backend, order.external_id)
+            if deleted and not restore:
+                return sale, _(
+                    "Order %(order)s was deleted on the channel before it was "
+                    "imported: not imported unless the channel restores it.",
+                    order=order.name,
+                )
+            deleted.unlink()
         if (
             sale
             and order.updated_at
@@ -59,6 +75,9 @@ class RetailStorefrontImporter(models.AbstractModel):
                 sale=sale.name,
             )
         done = []
+        if restore and sale.state == "cancel" and order.status != "cancelled":
+            sale.action_draft()
+            done.append(_("reopened %(sale)s", sale=sale.name))
         if not sale:
             sale = self._create_sale_order(backend, order)
             refs._bind(backend, sale, order.external_id)
@@ -88,19 +107,39 @@ class RetailStorefrontImporter(models.AbstractModel):
         )
 
     @api.model
-    def _cancel_order(self, backend, external_id, reason):
-        """Cancel the sale order of a channel order; (sale order, summary)."""
+    def _delete_order(self, backend, external_id):
+        """The channel deleted an order: cancel its sale order, or, if it was
+        never imported, mark it so that an older version arriving later is
+        not imported; (sale order, summary)."""
         self = self.with_company(backend.company_id)
         refs = self.env["retail.external.ref"]
         refs._lock_external_id(backend, "sale.order", external_id)
         sale = refs._find_record(backend, "sale.order", external_id).exists()
         if not sale:
+            refs._bind(backend, backend, f"{DELETED_PREFIX}{external_id}")
             return sale, _(
-                "Channel order %(id)s was never imported: nothing to cancel.",
+                "Channel order %(id)s was never imported: nothing to cancel. Its "
+                "versions arriving later are ignored unless the channel restores it.",
                 id=external_id,
             )
         sale.retail_channel_state = "cancelled"
-        return sale, self._cancel(backend, sale, reason)
+        return sale, self._cancel(backend, sale, _("the channel deleted it"))
+
+    def _deleted_mark(self, backend, external_id):
+        """The reference marking channel order ``external_id`` as deleted before
+        it was imported (empty if it is not)."""
+        return (
+            self.env["retail.external.ref"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", backend._name),
+                    ("external_id", "=", f"{DELETED_PREFIX}{external_id}"),
+                ],
+                limit=1,
+            )
+        )
 
     @api.model
     def _record_refund(self, backend, order_external_id, refund_id, refunded):
@@ -196,25 +235,18 @@ class RetailStorefrontImporter(models.AbstractModel):
 
     def _line_commands(self, backend, order, sale):
         fiscal_position = sale.fiscal_position_id
-        commands, discounts = [], defaultdict(float)
-        sequence = 10
+        lines, discounts = [], defaultdict(float)
         for line in order.lines:
             product = self._product(backend, order, line)
             taxes = self._taxes(product, fiscal_position, order)
-            commands.append(
-                (
-                    0,
-                    0,
-                    {
-                        "sequence": sequence,
-                        "product_id": product.id,
-                        "product_uom_qty": float(line.quantity),
-                        "price_unit": float(line.unit_price),
-                        "tax_id": [(6, 0, taxes.ids)],
-                    },
-                )
+            lines.append(
+                {
+                    "product_id": product.id,
+                    "product_uom_qty": float(line.quantity),
+                    "price_unit": float(line.unit_price),
+                    "tax_id": [(6, 0, taxes.ids)],
+                }
             )
-            sequence += 1
             if line.discount:
                 discounts[(line.discount_label, tuple(taxes.ids))] += float(
                     line.discount
@@ -223,46 +255,44 @@ class RetailStorefrontImporter(models.AbstractModel):
             product = self._setting_product(backend, "storefront_discount_product_id")
             for (label, tax_ids), value in discounts.items():
                 name = _("Discount %(label)s", label=label) if label else _("Discount")
-                commands.append(
-                    (
-                        0,
-                        0,
-                        {
-                            "sequence": sequence,
-                            "product_id": product.id,
-                            "name": name,
-                            "product_uom_qty": 1.0,
-                            "price_unit": -value,
-                            "tax_id": [(6, 0, list(tax_ids))],
-                        },
-                    )
-                )
-                sequence += 1
+                lines.append(self._charge_vals(product, name, -value, tax_ids))
         if order.shipping:
             product = self._setting_product(backend, "storefront_shipping_product_id")
             taxes = self._taxes(product, fiscal_position, order)
             for ship in order.shipping:
-                commands.append(
-                    (
-                        0,
-                        0,
-                        {
-                            "sequence": sequence,
-                            "product_id": product.id,
-                            "name": ship.name,
-                            "product_uom_qty": 1.0,
-                            "price_unit": float(ship.price - ship.discount),
-                            "tax_id": [(6, 0, taxes.ids)],
-                            "is_delivery": True,
-                        },
-                    )
-                )
-                sequence += 1
-        return commands
+                price = ship.price - ship.discount
+                vals = self._charge_vals(product, ship.name, price, taxes.ids)
+                lines.append(dict(vals, is_delivery=True))
+        lines += self._fee_vals(backend, order, fiscal_position)
+        return [(0, 0, dict(vals, sequence=seq)) for seq, vals in enumerate(lines, 10)]
+
+    def _fee_vals(self, backend, order, fiscal_position):
+        """One line per fee (tip, duties...) of the fees product, with its
+        taxes if the channel taxed the fee."""
+        if not order.fees:
+            return []
+        product = self._setting_product(backend, "storefront_fee_product_id")
+        vals = []
+        for fee in order.fees:
+            tax_ids = []
+            if fee.taxable:
+                tax_ids = self._taxes(product, fiscal_position, order).ids
+            vals.append(self._charge_vals(product, fee.name, fee.amount, tax_ids))
+        return vals
+
+    def _charge_vals(self, product, name, price, tax_ids):
+        """A discount, shipping or fee line: one of ``product`` at ``price``."""
+        return {
+            "product_id": product.id,
+            "name": name,
+            "product_uom_qty": 1.0,
+            "price_unit": float(price),
+            "tax_id": [(6, 0, list(tax_ids))],
+        }
 
     def _setting_product(self, backend, field_name):
-        """The backend's shipping or discount product, else the module's own
-        (backends created before this module was installed have none set)."""
+        """The backend's shipping, discount or fees product, else the module's
+        own (backends created before this module was installed have none set)."""
         product = backend[field_name]
         if not product:
             default = backend.default_get([field_name]).get(field_name)

@@ -123,10 +123,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(forced, {"errors": "Service Unavailable"})
         return True
 
-    def do_POST(self):
+    def _body(self, method):
         length = int(self.headers.get("Content-Length") or 0)
         request = json.loads(self.rfile.read(length) or b"{}")
-        self.server.requests.append(("POST", self.path, request))
+        self.server.requests.append((method, self.path, request))
+        return request
+
+    def do_PUT(self):  # WooCommerce
+        request = self._body("PUT")
+        return self._woo("PUT", urlparse(self.path), request)
+
+    def do_POST(self):
+        request = self._body("POST")
         if self.path.startswith(WOO_PREFIX):
             return self._woo("POST", urlparse(self.path), request)
         if not GRAPHQL_PATH.match(self.path):

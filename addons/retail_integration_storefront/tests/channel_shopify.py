@@ -167,37 +167,54 @@ def fulfillment_orders(server, document, variables):
     return {"order": {"fulfillmentOrders": {"nodes": orders}}}
 
 
+def _location_of(order):
+    return ((order.get("assignedLocation") or {}).get("location") or {}).get("id")
+
+
+def _fulfillment_refused(message):
+    return {
+        "fulfillmentCreate": {
+            "fulfillment": None,
+            "userErrors": [{"field": ["fulfillment"], "message": message}],
+        }
+    }
+
+
 def fulfillment_create(server, document, variables):
+    """One fulfilment of fulfilment orders of one location: a fulfilment order
+    fulfilled to the last unit is closed, a partly fulfilled one in progress."""
     fulfillment = variables["fulfillment"]
     by_id = {
         order["id"]: order
         for orders in server.shopify_fulfillment_orders.values()
         for order in orders
     }
-    for entry in fulfillment["lineItemsByFulfillmentOrder"]:
-        order = by_id.get(entry["fulfillmentOrderId"])
-        if not order or order["status"] not in ("OPEN", "IN_PROGRESS"):
-            return {
-                "fulfillmentCreate": {
-                    "fulfillment": None,
-                    "userErrors": [
-                        {
-                            "field": ["fulfillment"],
-                            "message": "Fulfillment order is not open.",
-                        }
-                    ],
-                }
-            }
-    for entry in fulfillment["lineItemsByFulfillmentOrder"]:
-        order = by_id[entry["fulfillmentOrderId"]]
+    entries = fulfillment["lineItemsByFulfillmentOrder"]
+    orders = [by_id.get(entry["fulfillmentOrderId"]) for entry in entries]
+    if not all(o and o["status"] in ("OPEN", "IN_PROGRESS") for o in orders):
+        return _fulfillment_refused("Fulfillment order is not open.")
+    if len({_location_of(order) for order in orders}) > 1:
+        return _fulfillment_refused(
+            "All fulfillment orders must be assigned to a single location."
+        )
+    todo = []
+    for entry, order in zip(entries, orders, strict=True):
         lines = {line["id"]: line for line in order["lineItems"]["nodes"]}
         for item in entry.get("fulfillmentOrderLineItems") or [
             {"id": i, "quantity": line["remainingQuantity"]}
             for i, line in lines.items()
         ]:
-            lines[item["id"]]["remainingQuantity"] -= item["quantity"]
-        if all(line["remainingQuantity"] <= 0 for line in lines.values()):
-            order["status"] = "CLOSED"
+            line = lines.get(item["id"])
+            if not line or not 0 < item["quantity"] <= line["remainingQuantity"]:
+                return _fulfillment_refused(
+                    "Invalid fulfillment order line item quantity requested."
+                )
+            todo.append((line, item["quantity"]))
+    for line, quantity in todo:
+        line["remainingQuantity"] -= quantity
+    for order in orders:
+        remaining = [line["remainingQuantity"] for line in order["lineItems"]["nodes"]]
+        order["status"] = "IN_PROGRESS" if any(remaining) else "CLOSED"
     server.shopify_fulfillments.append(fulfillment)
     fulfillment_id = f"gid://shopify/Fulfillment/{len(server.shopify_fulfillments)}"
     return {

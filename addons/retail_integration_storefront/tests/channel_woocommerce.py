@@ -116,9 +116,51 @@ def system_status(server, body, params):
     return 200, {"environment": {"version": "9.6.0", "site_url": "http://stand-in"}}, {}
 
 
-def webhooks(server, body, params):
-    server.woo_webhooks.append(body)
-    return 201, {"id": len(server.woo_webhooks), **body}, {}
+WEBHOOK_STATUSES = ("active", "paused", "disabled")
+
+
+def _webhook(hook):
+    """A webhook as the API shows it: its secret is not given back."""
+    return {k: v for k, v in hook.items() if k != "secret"}
+
+
+def create_webhook(server, body, params):
+    hook = {
+        "id": len(server.woo_webhooks) + 1,
+        "name": body.get("name") or "",
+        "status": body.get("status") or "active",
+        "topic": body["topic"],
+        "delivery_url": body["delivery_url"],
+        "secret": body.get("secret") or "",
+    }
+    server.woo_webhooks.append(hook)
+    return 201, _webhook(hook), {}
+
+
+def list_webhooks(server, body, params):
+    status = params.get("status", "all")
+    hooks = [h for h in server.woo_webhooks if status in ("all", h["status"])]
+    per_page = min(int(params.get("per_page", 10)), server.page_size or 100)
+    status_code, page, headers = _page(hooks, {**params, "per_page": per_page})
+    return status_code, [_webhook(h) for h in page], headers
+
+
+def update_webhook(server, body, params, webhook_id):
+    hook = next((h for h in server.woo_webhooks if h["id"] == int(webhook_id)), None)
+    if hook is None:
+        return (
+            404,
+            {"code": "woocommerce_rest_webhook_invalid_id", "message": "Invalid ID."},
+            {},
+        )
+    if body.get("status", hook["status"]) not in WEBHOOK_STATUSES:
+        return (
+            400,
+            {"code": "rest_invalid_param", "message": "Invalid parameter(s): status"},
+            {},
+        )
+    hook.update({k: v for k, v in body.items() if k != "id"})
+    return 200, _webhook(hook), {}
 
 
 ROUTES = (
@@ -129,5 +171,7 @@ ROUTES = (
     ("POST", r"orders/batch", orders_batch),
     ("POST", r"orders/(\d+)/notes", order_notes),
     ("GET", r"system_status", system_status),
-    ("POST", r"webhooks", webhooks),
+    ("GET", r"webhooks", list_webhooks),
+    ("POST", r"webhooks", create_webhook),
+    ("PUT", r"webhooks/(\d+)", update_webhook),
 )

@@ -98,6 +98,13 @@ class StorefrontMixin:
         cls.shipping_product = Product.create(
             {"name": "Test Shipping", "type": "service", "taxes_id": [(6, 0, [])]}
         )
+        cls.fee_product = Product.create(
+            {
+                "name": "Test Fees",
+                "type": "service",
+                "taxes_id": [(6, 0, cls.tax_excl.ids)],
+            }
+        )
         cls.warehouse = env["stock.warehouse"].search(
             [("company_id", "=", company.id)], limit=1
         )
@@ -113,6 +120,7 @@ class StorefrontMixin:
                     "warehouse_id": cls.warehouse.id,
                     "pricelist_id": cls.pricelist.id,
                     "storefront_shipping_product_id": cls.shipping_product.id,
+                    "storefront_fee_product_id": cls.fee_product.id,
                 }
             )
             cls.backends[provider] = backend

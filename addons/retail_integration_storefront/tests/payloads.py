@@ -257,3 +257,85 @@ def woo_order(**overrides):
     payload = copy.deepcopy(WOO_ORDER)
     payload.update(overrides)
     return payload
+
+
+# WooCommerce REST API v3 order ``fee_lines`` items.
+WOO_FEE = {
+    "id": 319,
+    "name": "Gift wrap",
+    "tax_class": "",
+    "tax_status": "taxable",
+    "total": "5.00",
+    "total_tax": "0.50",
+    "taxes": [{"id": 75, "total": "0.5", "subtotal": ""}],
+    "meta_data": [],
+}
+# A negative fee, as plugins add discounts.
+WOO_DISCOUNT_FEE = {
+    "id": 320,
+    "name": "Loyalty discount",
+    "tax_class": "",
+    "tax_status": "none",
+    "total": "-3.00",
+    "total_tax": "0.00",
+    "taxes": [],
+    "meta_data": [],
+}
+
+
+def woo_fee(**overrides):
+    return dict(copy.deepcopy(WOO_FEE), **overrides)
+
+
+def shopify_money(amount, currency="USD"):
+    return {
+        "shop_money": {"amount": amount, "currency_code": currency},
+        "presentment_money": {"amount": amount, "currency_code": currency},
+    }
+
+
+# A Shopify tip: a line item naming its tip_payment_gateway, with no product.
+SHOPIFY_TIP_LINE = {
+    "id": 1071823200,
+    "admin_graphql_api_id": "gid://shopify/LineItem/1071823200",
+    "title": "Tip",
+    "name": "Tip",
+    "price": "5.00",
+    "price_set": shopify_money("5.00"),
+    "quantity": 1,
+    "sku": None,
+    "variant_id": None,
+    "product_id": None,
+    "requires_shipping": False,
+    "taxable": False,
+    "gift_card": False,
+    "tip_payment_gateway": "shopify_payments",
+    "tip_payment_method": "card",
+    "discount_allocations": [],
+    "duties": [],
+    "tax_lines": [],
+}
+# A duty of a line item (line_items[].duties).
+SHOPIFY_DUTY = {
+    "id": "2",
+    "harmonized_system_code": "520300",
+    "country_code_of_origin": "CA",
+    "shop_money": {"amount": "8.00", "currency_code": "USD"},
+    "presentment_money": {"amount": "8.00", "currency_code": "USD"},
+    "tax_lines": [],
+    "admin_graphql_api_id": "gid://shopify/Duty/2",
+}
+
+
+def shopify_order_with_tip_and_duties(**overrides):
+    """The sample order with a 5.00 tip and 8.00 of duties on its first line."""
+    payload = shopify_order(
+        total_price="75.00",
+        total_tip_received="5.00",
+        original_total_duties_set=shopify_money("8.00"),
+        current_total_duties_set=shopify_money("8.00"),
+    )
+    payload["line_items"][0]["duties"] = [copy.deepcopy(SHOPIFY_DUTY)]
+    payload["line_items"].append(copy.deepcopy(SHOPIFY_TIP_LINE))
+    payload.update(overrides)
+    return payload

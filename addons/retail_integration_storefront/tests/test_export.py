@@ -4,11 +4,14 @@ from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.retail_integration_outbox.tests.common import allow_private_urls
+from odoo.addons.retail_integration_webhook.tests.common import SECRETS
 
+from ..lib.clients import FULFILLMENT_CREATE
 from .channel_server import SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, ChannelServer
 from .channel_shopify import LOCATION
 from .common import StorefrontCase
 
+SECOND_LOCATION = "gid://shopify/Location/2"
 FLOWS = {
     "storefront_export_stock": True,
     "storefront_export_prices": True,
@@ -17,7 +20,7 @@ FLOWS = {
 }
 
 
-def shopify_variant(product, variant, item, sku, price="20.00", title="Mug"):
+def shopify_variant(product, variant, item, sku, price="20.00", title="Test Mug"):
     return {
         "legacyResourceId": str(variant),
         "sku": sku,
@@ -33,6 +36,27 @@ def shopify_variant(product, variant, item, sku, price="20.00", title="Mug"):
 
 def item_gid(item):
     return f"gid://shopify/InventoryItem/{item}"
+
+
+def fulfillment_order(number, location, *lines):
+    """An open FulfillmentOrder node at ``location``; ``lines`` are (line
+    number, remaining quantity, SKU, variant id)."""
+    return {
+        "id": f"gid://shopify/FulfillmentOrder/{number}",
+        "status": "OPEN",
+        "assignedLocation": {"location": {"id": location}},
+        "lineItems": {
+            "nodes": [
+                {
+                    "id": f"gid://shopify/FulfillmentOrderLineItem/{line}",
+                    "remainingQuantity": quantity,
+                    "sku": sku,
+                    "variant": {"legacyResourceId": variant},
+                }
+                for line, quantity, sku, variant in lines
+            ]
+        },
+    }
 
 
 class ExportCase(StorefrontCase):
@@ -71,14 +95,14 @@ class ExportCase(StorefrontCase):
         server.reset_catalogue()
         server.shopify_variants = [
             shopify_variant(11, 111, 1111, "SKU-1"),
-            shopify_variant(22, 222, 2222, "SKU-2", price="10.00", title="Cap"),
+            shopify_variant(22, 222, 2222, "SKU-2", price="10.00", title="Test Cap"),
         ]
         server.woo_products = {
             201: {
                 "id": 201,
                 "type": "simple",
                 "sku": "SKU-1",
-                "name": "Mug",
+                "name": "Test Mug",
                 "status": "publish",
                 "manage_stock": True,
                 "stock_quantity": 0,
@@ -359,16 +383,20 @@ class TestFulfilmentExport(ExportCase):
             {"name": "Stand-in Express", "product_id": cls.shipping_product.id}
         )
 
-    def ship(self, backend, external_id, tracking="TRK-42"):
-        """A confirmed channel order of 2 × SKU-1, delivered with tracking."""
-        self.add_stock(self.product_1, 5)
+    def ship(self, backend, external_id, tracking="TRK-42", lines=None):
+        """A confirmed channel order of ``lines`` ([(product, quantity)],
+        default 2 × SKU-1), delivered with tracking."""
+        lines = lines or [(self.product_1, 2)]
+        for product, _quantity in lines:
+            self.add_stock(product, 5)
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.env["res.partner"].create({"name": "Buyer"}).id,
                 "warehouse_id": self.warehouse.id,
                 "retail_backend_id": backend.id,
                 "order_line": [
-                    (0, 0, {"product_id": self.product_1.id, "product_uom_qty": 2})
+                    (0, 0, {"product_id": product.id, "product_uom_qty": quantity})
+                    for product, quantity in lines
                 ],
             }
         )
@@ -376,7 +404,8 @@ class TestFulfilmentExport(ExportCase):
         order.action_confirm()
         picking = order.picking_ids
         picking.write({"carrier_id": self.carrier.id, "carrier_tracking_ref": tracking})
-        picking.move_ids.quantity = 2
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
         picking.move_ids.picked = True
         picking.button_validate()
         self.env.cr.flush()
@@ -386,26 +415,9 @@ class TestFulfilmentExport(ExportCase):
     def test_shopify_fulfilment_reads_fulfilment_orders_first(self):
         order_gid = "gid://shopify/Order/5001"
         self.server.shopify_fulfillment_orders[order_gid] = [
-            {
-                "id": "gid://shopify/FulfillmentOrder/71",
-                "status": "OPEN",
-                "lineItems": {
-                    "nodes": [
-                        {
-                            "id": "gid://shopify/FulfillmentOrderLineItem/81",
-                            "remainingQuantity": 2,
-                            "sku": "SKU-1",
-                            "variant": {"legacyResourceId": "111"},
-                        },
-                        {
-                            "id": "gid://shopify/FulfillmentOrderLineItem/82",
-                            "remainingQuantity": 1,
-                            "sku": "SKU-2",
-                            "variant": {"legacyResourceId": "222"},
-                        },
-                    ]
-                },
-            }
+            fulfillment_order(
+                71, LOCATION, (81, 2, "SKU-1", "111"), (82, 1, "SKU-2", "222")
+            )
         ]
         self.ship(self.shopify, "5001")
         self.shopify_sub._dispatch()
@@ -440,6 +452,86 @@ class TestFulfilmentExport(ExportCase):
         self.assertEqual(shipment.state, "delivered")
         self.assertIn("Nothing left to fulfil", shipment.response_excerpt)
         self.assertEqual(len(self.server.shopify_fulfillments), 1)
+
+    def split_order(self):
+        """Shopify order 5002: SKU-1 at the first location, SKU-2 at another;
+        shipped in full from Odoo with tracking."""
+        self.shopify.write(
+            {  # only the fulfilment is sent: the requests can be counted
+                "storefront_export_stock": False,
+                "storefront_export_prices": False,
+                "storefront_export_products": False,
+                "storefront_location_id": LOCATION,
+            }
+        )
+        self.server.shopify_fulfillment_orders["gid://shopify/Order/5002"] = [
+            fulfillment_order(71, LOCATION, (81, 2, "SKU-1", "111")),
+            fulfillment_order(72, SECOND_LOCATION, (82, 1, "SKU-2", "222")),
+        ]
+        self.ship(
+            self.shopify, "5002", lines=[(self.product_1, 2), (self.product_2, 1)]
+        )
+        return self.deliveries(self.shopify_sub, event_type="shipment.dispatched")
+
+    def assert_fulfilled(self, fulfillment, order_number, line_number, quantity):
+        self.assertEqual(
+            fulfillment["lineItemsByFulfillmentOrder"],
+            [
+                {
+                    "fulfillmentOrderId": f"gid://shopify/FulfillmentOrder/{order_number}",
+                    "fulfillmentOrderLineItems": [
+                        {
+                            "id": f"gid://shopify/FulfillmentOrderLineItem/{line_number}",
+                            "quantity": quantity,
+                        }
+                    ],
+                }
+            ],
+        )
+        self.assertEqual(
+            fulfillment["trackingInfo"],
+            {"company": "Stand-in Express", "number": "TRK-42"},
+        )
+
+    def test_shopify_order_split_across_locations_gets_one_fulfilment_each(self):
+        shipment = self.split_order()
+        # Shopify refuses one fulfilment of both locations' fulfilment orders.
+        mixed = {
+            "lineItemsByFulfillmentOrder": [
+                {"fulfillmentOrderId": "gid://shopify/FulfillmentOrder/71"},
+                {"fulfillmentOrderId": "gid://shopify/FulfillmentOrder/72"},
+            ]
+        }
+        client = self.shopify._storefront_client()
+        answer = client.graphql(FULFILLMENT_CREATE, {"fulfillment": mixed})
+        (error,) = answer["data"]["fulfillmentCreate"]["userErrors"]
+        self.assertIn("single location", error["message"])
+        self.shopify_sub._dispatch()
+        self.assertEqual(shipment.state, "delivered")
+        self.assertIn(
+            "gid://shopify/Fulfillment/1, gid://shopify/Fulfillment/2",
+            shipment.response_excerpt,
+        )
+        first, second = self.server.shopify_fulfillments
+        self.assert_fulfilled(first, 71, 81, 2)
+        self.assert_fulfilled(second, 72, 82, 1)
+        orders = self.server.shopify_fulfillment_orders["gid://shopify/Order/5002"]
+        self.assertEqual([o["status"] for o in orders], ["CLOSED", "CLOSED"])
+
+    def test_shopify_retry_after_a_partial_fulfilment_fulfils_the_rest_only(self):
+        shipment = self.split_order()
+        # fulfilment orders read, first location fulfilled, then an outage
+        self.server.script = [None, None, 503]
+        self.shopify_sub._dispatch()
+        self.assertEqual(shipment.state, "failed")
+        self.assertEqual(len(self.server.shopify_fulfillments), 1)
+        self.make_due()
+        self.shopify_sub._dispatch()
+        self.assertEqual(shipment.state, "delivered")
+        first, second = self.server.shopify_fulfillments
+        self.assert_fulfilled(first, 71, 81, 2)
+        self.assert_fulfilled(second, 72, 82, 1)
+        self.assertEqual(len(self.server.graphql_calls("fulfillmentCreate")), 3)
 
     def test_woocommerce_completes_the_order_with_a_tracking_note(self):
         self.server.woo_order_status[727] = "processing"
@@ -514,12 +606,90 @@ class TestReconcileAndButtons(ExportCase):
         )
         self.assertIn("2 difference(s) pushed", summary)
 
+    def rename_and_archive(self):
+        """Names and status only: SKU-1 renamed, SKU-2 archived, SKU-3 (with
+        an ampersand) unchanged."""
+        for backend in (self.shopify, self.woo):
+            backend.write(
+                {"storefront_export_stock": False, "storefront_export_prices": False}
+            )
+        self.product_1.name = "Renamed Mug"
+        self.product_2.active = False
+        self.product_3.name = "Tee & Co"
+        self.server.requests.clear()
+
+    def test_shopify_reconciliation_of_names_and_status(self):
+        self.server.shopify_variants.append(
+            shopify_variant(33, 333, 3333, "SKU-3", title="Tee & Co")
+        )
+        self.rename_and_archive()
+        summary = self.shopify._storefront_reconcile()
+        self.assertIn("3 channel item(s), 3 matched", summary)
+        self.assertIn("2 difference(s) pushed, 0 refused", summary)
+        (call,) = self.server.graphql_calls("productUpdate(")
+        self.assertEqual(
+            sorted(call["variables"].values(), key=lambda v: v["id"]),
+            [
+                {
+                    "id": "gid://shopify/Product/11",
+                    "title": "Renamed Mug",
+                    "status": "ACTIVE",
+                },
+                {
+                    "id": "gid://shopify/Product/22",
+                    "title": "Test Cap",
+                    "status": "ARCHIVED",
+                },
+            ],
+        )
+        report = self.shopify.storefront_reconcile_summary
+        self.assertIn("Renamed Mug name: Test Mug → Renamed Mug (updated)", report)
+        self.assertIn("Test Cap status: active → inactive (updated)", report)
+        self.assertNotIn("Tee", report)
+        self.server.requests.clear()
+        summary = self.shopify._storefront_reconcile()
+        self.assertIn("0 difference(s) pushed", summary)
+        self.assertFalse(self.server.graphql_calls("productUpdate("))
+
+    def test_woocommerce_reconciliation_of_names_and_status(self):
+        self.server.woo_products[203] = {
+            "id": 203,
+            "type": "simple",
+            "sku": "SKU-3",
+            "name": "Tee &amp; Co",  # as WordPress keeps it
+            "status": "publish",
+        }
+        self.rename_and_archive()
+        summary = self.woo._storefront_reconcile()
+        self.assertIn("3 channel item(s), 3 matched", summary)
+        self.assertIn("2 difference(s) pushed, 0 refused", summary)
+        posts = {r[1]: r[2] for r in self.server.requests if r[0] == "POST"}
+        self.assertEqual(
+            posts,
+            {
+                "/wp-json/wc/v3/products/batch": {
+                    "update": [{"id": 201, "name": "Renamed Mug", "status": "publish"}]
+                },
+                "/wp-json/wc/v3/products/300/variations/batch": {
+                    "update": [{"id": 302, "status": "private"}]
+                },
+            },
+        )
+        report = self.woo.storefront_reconcile_summary
+        self.assertIn("Renamed Mug name: Test Mug → Renamed Mug (updated)", report)
+        self.assertIn("Test Cap status: active → inactive (updated)", report)
+        self.assertNotIn("Tee", report)
+        self.server.requests.clear()
+        summary = self.woo._storefront_reconcile()
+        self.assertIn("0 difference(s) pushed", summary)
+
     def test_buttons(self):
         action = self.shopify.action_storefront_test_connection()
         self.assertIn("Stand-in Shop", action["params"]["message"])
         action = self.woo.action_storefront_test_connection()
         self.assertIn("9.6.0", action["params"]["message"])
-        self.shopify.action_storefront_register_webhooks()
+        action = self.shopify.action_storefront_register_webhooks()
+        self.assertIn("5 registered, 0 already present", action["params"]["message"])
         url = self.endpoints["shopify"].url
         self.assertEqual(
             self.server.shopify_webhooks,
@@ -531,10 +701,47 @@ class TestReconcileAndButtons(ExportCase):
                 ("REFUNDS_CREATE", url),
             ],
         )
-        self.shopify.action_storefront_register_webhooks()  # again: no error
-        self.woo.action_storefront_register_webhooks()
+        action = self.shopify.action_storefront_register_webhooks()  # again
+        self.assertIn("0 registered, 5 already present", action["params"]["message"])
+        self.assertEqual(len(self.server.shopify_webhooks), 5)
+
+    def test_woocommerce_webhooks_registered_once(self):
+        url = self.endpoints["woocommerce"].url
+        secret = SECRETS["woocommerce"]
+        self.server.page_size = 2  # the list comes in pages
+        self.server.woo_webhooks = [
+            {  # another application's
+                "id": 1,
+                "name": "ERP",
+                "status": "active",
+                "topic": "order.created",
+                "delivery_url": "https://erp.example.com/hook",
+                "secret": "other",
+            },
+            {  # ours, disabled by WooCommerce after failed deliveries
+                "id": 2,
+                "name": "Odoo",
+                "status": "disabled",
+                "topic": "order.updated",
+                "delivery_url": url,
+                "secret": "old",
+            },
+        ]
+        action = self.woo.action_storefront_register_webhooks()
+        message = action["params"]["message"]
+        self.assertIn("3 registered, 1 already present", message)
+        self.assertIn("1 of them set active again", message)
+        ours = [h for h in self.server.woo_webhooks if h["delivery_url"] == url]
         self.assertEqual(
-            [h["topic"] for h in self.server.woo_webhooks],
-            ["order.created", "order.updated", "order.deleted", "order.restored"],
+            sorted(h["topic"] for h in ours),
+            ["order.created", "order.deleted", "order.restored", "order.updated"],
         )
-        self.assertTrue(all(h["secret"] for h in self.server.woo_webhooks))
+        self.assertEqual(
+            {(h["status"], h["secret"]) for h in ours}, {("active", secret)}
+        )
+        self.server.requests.clear()
+        action = self.woo.action_storefront_register_webhooks()
+        self.assertIn("0 registered, 4 already present", action["params"]["message"])
+        self.assertEqual(len(self.server.woo_webhooks), 5, "nothing created again")
+        self.assertEqual({r[0] for r in self.server.requests}, {"GET"})
+        self.assertEqual(len(self.server.requests), 3, "the three pages of five")

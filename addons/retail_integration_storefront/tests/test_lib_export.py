@@ -45,19 +45,30 @@ class TestListing(BaseCase):
 
     def test_differences_only(self):
         items = [
-            {"key": "a", "stock": 5, "price": "10.00"},
-            {"key": "b", "stock": 7, "price": "9.50"},
-            {"key": "c", "stock": None, "price": "1.00"},
+            {"key": "a", "stock": 5, "price": "10.00", "name": "Mug", "active": True},
+            {"key": "b", "stock": 7, "price": "9.50", "name": "Cap ", "active": True},
+            {
+                "key": "c",
+                "stock": None,
+                "price": "1.00",
+                "name": "Tee",
+                "active": False,
+            },
             {"key": "unknown", "stock": 1, "price": "1.00"},
         ]
         wanted = {
-            "a": {"stock": 5, "price": "10.00"},
-            "b": {"stock": 6, "price": "9.5"},
-            "c": {"stock": 0},
+            "a": {"stock": 5, "price": "10.00", "name": "Big Mug", "active": True},
+            "b": {"stock": 6, "price": "9.5", "name": "Cap", "active": False},
+            "c": {"stock": 0, "active": False},
         }
         self.assertEqual(
             differences(items, wanted),
-            [("b", "stock", 7, 6), ("c", "stock", None, 0)],
+            [
+                ("a", "name", "Mug", "Big Mug"),
+                ("b", "stock", 7, 6),
+                ("b", "active", True, False),
+                ("c", "stock", None, 0),
+            ],
         )
         self.assertEqual(format_price(12.5, 2), "12.50")
         self.assertEqual(format_price(3, 0), "3")
@@ -79,6 +90,7 @@ class TestShopifyShapes(BaseCase):
             {
                 "id": "fo-1",
                 "status": "OPEN",
+                "assignedLocation": {"location": {"id": "loc-1"}},
                 "lineItems": {
                     "nodes": [
                         {
@@ -96,17 +108,49 @@ class TestShopifyShapes(BaseCase):
         shipped = [("X", "9", 1), ("B", None, 5), ("C", None, 1)]
         self.assertEqual(
             fulfilment_lines(orders, shipped),
-            [
-                {
-                    "fulfillmentOrderId": "fo-1",
-                    "fulfillmentOrderLineItems": [
-                        {"id": "l1", "quantity": 1},
-                        {"id": "l2", "quantity": 1},
-                    ],
-                }
-            ],
+            {
+                "loc-1": [
+                    {
+                        "fulfillmentOrderId": "fo-1",
+                        "fulfillmentOrderLineItems": [
+                            {"id": "l1", "quantity": 1},
+                            {"id": "l2", "quantity": 1},
+                        ],
+                    }
+                ]
+            },
         )
-        self.assertEqual(fulfilment_lines(orders, [("C", None, 1)]), [])
+        self.assertEqual(fulfilment_lines(orders, [("C", None, 1)]), {})
+
+    def test_fulfilment_lines_grouped_by_location(self):
+        def order(fo_id, location, status="OPEN", remaining=1):
+            return {
+                "id": fo_id,
+                "status": status,
+                "assignedLocation": {"location": {"id": location}},
+                "lineItems": {
+                    "nodes": [
+                        {"id": f"{fo_id}-l", "remainingQuantity": remaining, "sku": "A"}
+                    ]
+                },
+            }
+
+        orders = [
+            order("fo-1", "loc-1"),
+            order("fo-2", "loc-2", status="IN_PROGRESS"),
+            order("fo-3", "loc-1"),
+            order("fo-4", "loc-3", status="CLOSED"),
+            order("fo-5", "loc-4", remaining=0),
+        ]
+        by_location = fulfilment_lines(orders, [("A", None, 10)])
+        self.assertEqual(list(by_location), ["loc-1", "loc-2"])
+        self.assertEqual(
+            [e["fulfillmentOrderId"] for e in by_location["loc-1"]], ["fo-1", "fo-3"]
+        )
+        self.assertEqual(
+            by_location["loc-2"][0]["fulfillmentOrderLineItems"],
+            [{"id": "fo-2-l", "quantity": 1}],
+        )
 
     def test_items(self):
         node = {
@@ -141,10 +185,10 @@ class TestShopifyShapes(BaseCase):
             "regular_price": "5",
             "status": "private",
         }
-        item = woo_item(variation, {"name": "Tee"})
+        item = woo_item(variation, {"name": "Tee &amp; Co"})
         self.assertEqual(item["key"], "woo:300/302")
         self.assertIsNone(item["stock"], "stock not managed: not tracked")
-        self.assertEqual((item["name"], item["active"]), ("Tee", False))
+        self.assertEqual((item["name"], item["active"]), ("Tee & Co", False))
 
 
 class TestOutcomes(BaseCase):

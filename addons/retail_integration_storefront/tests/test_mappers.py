@@ -3,7 +3,8 @@ from decimal import Decimal
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.canonical import MappingError, totals_match
+from ..lib.canonical import Fee, MappingError, totals_match
+from ..lib.clients import shopify_graphql_order
 from ..lib.mappers import (
     generic_order,
     shopify_order,
@@ -95,6 +96,88 @@ class TestMappers(BaseCase):
         self.assertEqual(order.lines[0].discount, Decimal(0))
         self.assertEqual(order.shipping[0].price, Decimal(6))
 
+    def test_woocommerce_fee_lines(self):
+        payload = payloads.woo_order(
+            fee_lines=[
+                payloads.woo_fee(),
+                payloads.WOO_DISCOUNT_FEE,
+                payloads.woo_fee(id=321, name="Free wrap", total="0.00", total_tax="0"),
+            ]
+        )
+        order = woocommerce_order(payload)
+        self.assertEqual(
+            order.fees,
+            (
+                Fee("Gift wrap", Decimal("5.00"), taxable=True),
+                Fee("Loyalty discount", Decimal("-3.00")),
+            ),
+            "fees of zero are left out",
+        )
+        included = woocommerce_order(dict(payload, prices_include_tax=True))
+        self.assertEqual(included.fees[0].amount, Decimal("5.50"))
+        self.assertNotEqual(order.lines_fingerprint(), included.lines_fingerprint())
+        # an order without fees keeps the fingerprint it had before fees existed
+        without = woocommerce_order(payloads.woo_order())
+        self.assertEqual(
+            without.lines_fingerprint(),
+            woocommerce_order(
+                payloads.woo_order(fee_lines=[payloads.woo_fee(total="0.00")])
+            ).lines_fingerprint(),
+        )
+
+    def test_shopify_tip_and_duties(self):
+        order = shopify_order(payloads.shopify_order_with_tip_and_duties())
+        self.assertEqual(len(order.lines), 2, "the tip is not a product line")
+        self.assertEqual(
+            order.fees, (Fee("Tip", Decimal("5.00")), Fee("Duties", Decimal("8.00")))
+        )
+        self.assertEqual(order.total, Decimal("75.00"))
+        # no tip line: the order's tip total; no duty totals: the lines' duties
+        payload = payloads.shopify_order_with_tip_and_duties(
+            original_total_duties_set=None, current_total_duties_set=None
+        )
+        payload["line_items"].pop()
+        duty = payload["line_items"][0]["duties"][0]
+        payload["line_items"][1]["duties"] = [
+            {"id": "3", "price_set": {"shop_money": duty.pop("shop_money")}}
+        ]
+        order = shopify_order(payload)
+        self.assertEqual(
+            order.fees,
+            (Fee("Tip", Decimal("5.00")), Fee("Duties", Decimal("8.00"))),
+        )
+        # a tip of zero, as every order has, is no fee
+        self.assertEqual(shopify_order(payloads.shopify_order()).fees, ())
+
+    def test_shopify_graphql_order_tip_and_duties(self):
+        node = {
+            "legacyResourceId": "1002",
+            "currencyCode": "USD",
+            "totalPriceSet": {"shopMoney": {"amount": "75.0"}},
+            "totalTipReceivedSet": {"shopMoney": {"amount": "5.0"}},
+            "originalTotalDutiesSet": {"shopMoney": {"amount": "8.0"}},
+            "currentTotalDutiesSet": {"shopMoney": {"amount": "6.0"}},
+            "lineItems": {
+                "nodes": [
+                    {
+                        "id": "gid://shopify/LineItem/1",
+                        "sku": "SKU-1",
+                        "quantity": 1,
+                        "originalUnitPriceSet": {"shopMoney": {"amount": "62.0"}},
+                    }
+                ]
+            },
+        }
+        order = shopify_order(shopify_graphql_order(node))
+        self.assertEqual(
+            order.fees,
+            (Fee("Tip", Decimal("5.0")), Fee("Duties", Decimal("8.0"))),
+            "the duties charged with the order, before returns",
+        )
+        node.update(totalTipReceivedSet={"shopMoney": {"amount": "0.0"}})
+        node.update(originalTotalDutiesSet=None, currentTotalDutiesSet=None)
+        self.assertEqual(shopify_order(shopify_graphql_order(node)).fees, ())
+
     def test_woocommerce_status_and_guest(self):
         order = woocommerce_order(
             payloads.woo_order(status="cancelled", customer_id=0, date_paid_gmt=None)
@@ -161,8 +244,14 @@ class TestMappers(BaseCase):
             bad = payloads.shopify_order()
             del bad["line_items"][0]["price"]
             shopify_order(bad)
-        with self.assertRaisesRegex(MappingError, "fee lines"):
-            woocommerce_order(payloads.woo_order(fee_lines=[{"total": "2.00"}]))
+        with self.assertRaisesRegex(MappingError, "fee_lines\\[0\\].total is not"):
+            woocommerce_order(payloads.woo_order(fee_lines=[{"total": "2,00"}]))
+        with self.assertRaisesRegex(
+            MappingError, "original_total_duties_set.shop_money must be an object"
+        ):
+            shopify_order(
+                payloads.shopify_order(original_total_duties_set={"shop_money": "8"})
+            )
         with self.assertRaisesRegex(MappingError, "not a WooCommerce order status"):
             woocommerce_order(payloads.woo_order(status="shipped"))
 

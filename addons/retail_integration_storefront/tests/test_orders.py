@@ -2,6 +2,7 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from . import payloads
 from .common import StorefrontCase
 
 
@@ -410,3 +411,134 @@ class TestOrderImport(StorefrontCase):
         message = self.receive("order.created", self.order_data())
         self.assertIn("Order import is off", message.result)
         self.assertFalse(self.order_of("T-1"))
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestFees(StorefrontCase):
+    def fee_lines(self, order):
+        return order.order_line.filtered(
+            lambda line: line.product_id == self.fee_product
+        )
+
+    def test_woocommerce_fees_taxed_untaxed_and_negative(self):
+        payload = payloads.woo_order(
+            currency=self.currency.name,
+            total="49.50",
+            fee_lines=[payloads.woo_fee(), payloads.WOO_DISCOUNT_FEE],
+        )
+        message = self.receive("order.created", payload, "woocommerce")
+        self.assertEqual(message.state, "done", message.error)
+        order = self.order_of("727", "woocommerce")
+        self.assertRecordValues(order, [{"state": "sale", "amount_total": 49.5}])
+        fees = self.fee_lines(order)
+        self.assertEqual(fees.mapped("name"), ["Gift wrap", "Loyalty discount"])
+        self.assertEqual(fees.mapped("price_unit"), [5.0, -3.0])
+        self.assertEqual(fees[0].tax_id, self.tax_excl, "the channel taxed it")
+        self.assertFalse(fees[1].tax_id)
+
+    def test_woocommerce_fee_with_tax_included_prices(self):
+        payload = payloads.woo_order(
+            currency=self.currency.name,
+            prices_include_tax=True,
+            total="52.50",
+            fee_lines=[payloads.woo_fee()],
+        )
+        message = self.receive("order.created", payload, "woocommerce")
+        self.assertEqual(message.state, "done", message.error)
+        fee = self.fee_lines(self.order_of("727", "woocommerce"))
+        self.assertEqual((fee.price_unit, fee.tax_id), (5.5, self.tax_incl))
+
+    def test_shopify_tip_and_duties(self):
+        payload = payloads.shopify_order_with_tip_and_duties(
+            currency=self.currency.name
+        )
+        message = self.receive("orders/create", payload, "shopify")
+        self.assertEqual(message.state, "done", message.error)
+        order = self.order_of("820982911946154508", "shopify")
+        self.assertRecordValues(order, [{"state": "sale", "amount_total": 75.0}])
+        fees = self.fee_lines(order)
+        self.assertEqual(fees.mapped("name"), ["Tip", "Duties"])
+        self.assertEqual(fees.mapped("price_unit"), [5.0, 8.0])
+        self.assertFalse(fees.tax_id)
+        # the same order again changes nothing
+        message = self.receive("orders/updated", payload, "shopify")
+        self.assertIn("unchanged", message.result)
+
+    def test_fees_product_defaults_to_the_modules_own(self):
+        default = self.env.ref("retail_integration_storefront.product_storefront_fee")
+        backend = self.env["retail.backend"].create(
+            {
+                "name": "New shop",
+                "code": "test_sf_new",
+                "provider": "woocommerce",
+                "channel_type": "storefront",
+            }
+        )
+        self.assertEqual(backend.storefront_fee_product_id, default)
+        self.backends["woocommerce"].storefront_fee_product_id = False
+        payload = payloads.woo_order(
+            currency=self.currency.name,
+            total="44.00",
+            fee_lines=[payloads.WOO_DISCOUNT_FEE],
+        )
+        message = self.receive("order.created", payload, "woocommerce")
+        self.assertEqual(message.state, "done", message.error)
+        order = self.order_of("727", "woocommerce")
+        self.assertIn(default, order.order_line.product_id)
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestWooCommerceDeleted(StorefrontCase):
+    def woo(self, modified="2025-03-01T15:00:05", **overrides):
+        return payloads.woo_order(
+            currency=self.currency.name, date_modified_gmt=modified, **overrides
+        )
+
+    def deleted_marks(self):
+        return self.env["retail.external.ref"].search(
+            [("external_id", "=like", "deleted-order:%")]
+        )
+
+    def test_deleted_before_created_is_imported_only_once_restored(self):
+        message = self.receive("order.deleted", {"id": 727}, "woocommerce")
+        self.assertEqual(message.state, "done", message.error)
+        self.assertIn("never imported", message.result)
+        self.assertEqual(self.deleted_marks().external_id, "deleted-order:727")
+        for topic in ("order.created", "order.updated"):
+            message = self.receive(topic, self.woo(), "woocommerce")
+            self.assertEqual(message.state, "done", message.error)
+            self.assertIn(
+                "deleted on the channel before it was imported", message.result
+            )
+            self.assertFalse(message.res_id)
+        self.assertFalse(self.order_of("727", "woocommerce"))
+        restored = self.woo("2025-03-02T09:00:00")
+        message = self.receive("order.restored", restored, "woocommerce")
+        self.assertEqual(message.state, "done", message.error)
+        order = self.order_of("727", "woocommerce")
+        self.assertEqual((message.res_id, order.state), (order.id, "sale"))
+        self.assertFalse(self.deleted_marks())
+        # the create arriving now is older news
+        message = self.receive("order.created", self.woo(), "woocommerce")
+        self.assertIn("older version", message.result)
+        self.assertEqual(order.state, "sale")
+
+    def test_created_then_deleted_cancels_and_restored_reopens(self):
+        self.receive("order.created", self.woo(), "woocommerce")
+        order = self.order_of("727", "woocommerce")
+        message = self.receive("order.deleted", {"id": 727}, "woocommerce")
+        self.assertIn("cancelled", message.result)
+        self.assertEqual(order.state, "cancel")
+        self.assertFalse(self.deleted_marks(), "the sale order says it all")
+        message = self.receive(
+            "order.updated", self.woo("2025-03-01T16:00:00"), "woocommerce"
+        )
+        self.assertIn("stays cancelled", message.result)
+        message = self.receive(
+            "order.restored", self.woo("2025-03-01T17:00:00"), "woocommerce"
+        )
+        self.assertEqual(message.state, "done", message.error)
+        self.assertIn("reopened", message.result)
+        self.assertEqual(order.state, "sale")
+        picking = order.picking_ids.filtered(lambda p: p.state != "cancel")
+        self.assertEqual(sorted(picking.move_ids.mapped("product_uom_qty")), [1, 2])

@@ -233,6 +233,53 @@ class TestPullImport(StorefrontCase):
         self.assertTrue(self.order_of("802", "woocommerce"))
         self.assertEqual(self.woo.storefront_pulled_until, datetime(2025, 3, 3, 10, 0))
 
+    def test_shopify_pull_imports_tips_and_duties(self):
+        node = shopify_node(1002, "2025-03-02T10:00:00Z", self.currency.name)
+        node.update(
+            totalPriceSet=money("75.00"),
+            totalTipReceivedSet=money("5.00"),
+            originalTotalDutiesSet=money("8.00"),
+            currentTotalDutiesSet=money("8.00"),
+        )
+        self.server.shopify_orders = [node]
+        result = self.shopify._pull_orders()
+        self.assertIn("1 order(s) imported", result)
+        order = self.order_of("1002", "shopify")
+        self.assertEqual(order.amount_total, 75.0)
+        fees = order.order_line.filtered(
+            lambda line: line.product_id == self.fee_product
+        )
+        self.assertEqual(
+            [(fee.name, fee.price_unit) for fee in fees],
+            [("Tip", 5.0), ("Duties", 8.0)],
+        )
+        query = self.server.requests[0][2]["query"]
+        self.assertIn("totalTipReceivedSet", query)
+        self.assertIn("originalTotalDutiesSet", query)
+
+    def test_woocommerce_pull_imports_fees_and_skips_deleted_orders(self):
+        fees = payloads.woo_order(
+            id=801,
+            number="801",
+            currency=self.currency.name,
+            total="49.50",
+            fee_lines=[payloads.woo_fee(), payloads.WOO_DISCOUNT_FEE],
+        )
+        deleted = payloads.woo_order(id=802, number="802", currency=self.currency.name)
+        self.receive("order.deleted", {"id": 802}, "woocommerce")
+        self.server.woo_orders = [fees, deleted]
+        result = self.woo._pull_orders()
+        self.assertIn("2 order(s) imported or already up to date, 0 failed", result)
+        order = self.order_of("801", "woocommerce")
+        self.assertEqual(order.amount_total, 49.5)
+        self.assertEqual(
+            order.order_line.filtered(
+                lambda line: line.product_id == self.fee_product
+            ).mapped("price_unit"),
+            [5.0, -3.0],
+        )
+        self.assertFalse(self.order_of("802", "woocommerce"), "only a restore lifts it")
+
     def test_bad_credentials_go_to_the_inbox(self):
         self.woo.api_secret = "wrong"
         result = self.woo._pull_orders()
