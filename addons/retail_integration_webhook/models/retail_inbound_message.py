@@ -16,9 +16,25 @@ from odoo.addons.queue_job.exception import RetryableJobError
 _logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# Failures that may pass by themselves: the job is retried with backoff.
-TRANSIENT_ERRORS = (RetryableJobError, requests.ConnectionError, requests.Timeout)
+# Failures that may pass by themselves: the job is retried with backoff. A
+# psycopg2.OperationalError is a lock or serialization conflict (or a lost
+# connection).
+TRANSIENT_ERRORS = (
+    RetryableJobError,
+    psycopg2.OperationalError,
+    requests.ConnectionError,
+    requests.Timeout,
+)
+# After a database conflict, as queue_job's own retry of such errors.
+CONFLICT_RETRY_SECONDS = 5
 GC_BATCH = 1000
+
+
+def _retry_delay(err):
+    """Seconds before the next attempt; None for the job's retry pattern."""
+    if isinstance(err, psycopg2.OperationalError):
+        return CONFLICT_RETRY_SECONDS
+    return getattr(err, "seconds", None)  # a RetryableJobError may say
 
 
 class RetailInboundMessage(models.Model):
@@ -63,7 +79,7 @@ class RetailInboundMessage(models.Model):
         "waits to run. Ignored: no handler for its topic, or a topic the endpoint "
         "does not accept.",
     )
-    job_uuid = fields.Char(readonly=True, copy=False, index=True)
+    job_uuid = fields.Char(readonly=True, copy=False)
     attempts = fields.Integer(readonly=True)
     started_at = fields.Datetime(readonly=True)
     processed_at = fields.Datetime(readonly=True)
@@ -133,21 +149,32 @@ class RetailInboundMessage(models.Model):
 
     def _enqueue(self):
         """One job per message, on its backend's channel, in this transaction."""
+        for message in self:
+            message._delay_processing(
+                message.backend_id.job_channel, message.topic, message.attempts
+            )
+
+    def _delay_processing(self, channel, topic, attempts_before=0):
+        """Queue this message's job; the accept path passes what it knows, so
+        that nothing is read back."""
+        self.ensure_one()
         # No chatter bookkeeping on the job record: this runs on every accepted
         # request. The job runs without this context (queue_job keeps only
         # tz, lang and companies).
-        quiet = self.with_context(tracking_disable=True)
-        for message in quiet:
-            job = message.backend_id._with_delay(
-                message,
+        job = (
+            self.with_context(tracking_disable=True)
+            .with_delay(
+                channel=channel,
                 max_retries=MAX_ATTEMPTS,
-                description=_("Process webhook %(topic)s", topic=message.topic),
-            )._process()
-            self.env.cr.execute(
-                "UPDATE retail_inbound_message SET state = 'queued', job_uuid = %s "
-                "WHERE id = %s",
-                [job.uuid, message.id],
+                description=_("Process webhook %(topic)s", topic=topic),
             )
+            ._process(attempts_before=attempts_before)
+        )
+        self.env.cr.execute(
+            "UPDATE retail_inbound_message SET state = 'queued', job_uuid = %s "
+            "WHERE id = %s",
+            [job.uuid, self.id],
+        )
         self.invalidate_recordset(["state", "job_uuid"])
 
     # Processing ----------------------------------------------------------------
@@ -178,16 +205,22 @@ class RetailInboundMessage(models.Model):
         """Note the business record this message created or updated."""
         self.write({"res_model": record._name, "res_id": record.id})
 
-    def _process(self):
-        """Job: run the topic's handler; transient errors retry, others fail."""
+    def _process(self, attempts_before=0):
+        """Job: run the topic's handler; transient errors retry, others fail.
+
+        ``attempts_before``: attempts of earlier jobs of this message. This
+        job's own are counted by queue_job, whose count survives the rollback
+        of a retried attempt.
+        """
         self.ensure_one()
         if self.state not in ("queued", "processing"):
             return _("Nothing to do: the message is %(state)s.", state=self.state)
         started = time.monotonic()
+        job = self._job()
         self.write(
             {
                 "state": "processing",
-                "attempts": self.attempts + 1,
+                "attempts": attempts_before + job.retry + 1,
                 "started_at": fields.Datetime.now(),
             }
         )
@@ -204,11 +237,9 @@ class RetailInboundMessage(models.Model):
         try:
             with self.env.cr.savepoint():
                 result = handler(json.loads(self.body))
-        except psycopg2.OperationalError:
-            raise  # lock or serialization conflict: queue_job retries the job
         except TRANSIENT_ERRORS as err:
-            if not self._is_last_attempt():
-                raise RetryableJobError(str(err)) from err
+            if not self._is_last_attempt(job):
+                raise RetryableJobError(str(err), seconds=_retry_delay(err)) from err
             self._fail(err, started, last_attempt=True)
             return self.error
         except Exception as err:  # noqa: BLE001 - any other error is the data's: fail now
@@ -217,10 +248,12 @@ class RetailInboundMessage(models.Model):
         self._finish("done", started, result=result or _("Processed."))
         return self.result
 
-    def _is_last_attempt(self):
-        job = (
+    def _job(self):
+        return (
             self.env["queue.job"].sudo().search([("uuid", "=", self.job_uuid)], limit=1)
         )
+
+    def _is_last_attempt(self, job):
         # queue_job counts this attempt only once it ends.
         return not job or job.retry + 1 >= job.max_retries
 

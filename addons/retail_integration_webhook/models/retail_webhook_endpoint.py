@@ -4,6 +4,8 @@ import secrets
 import time
 import uuid
 
+from psycopg2.extensions import ISOLATION_LEVEL_AUTOCOMMIT
+
 from odoo import _, api, fields, models, sql_db
 from odoo.tools import config
 
@@ -103,6 +105,10 @@ class RetailWebhookEndpoint(models.Model):
         help="Comma-separated; empty accepts every topic. "
         "Others are stored as ignored.",
     )
+    # Stored copies of what the accept path needs from the backend, so that
+    # the endpoint's one look-up query brings them too.
+    backend_state = fields.Selection(related="backend_id.state", store=True)
+    job_channel = fields.Char(related="backend_id.job_channel", store=True)
     rate_limit = fields.Float("Rate Limit (requests/s)", default=50.0)
     rate_burst = fields.Integer("Burst", default=100)
     message_ids = fields.One2many("retail.inbound.message", "endpoint_id")
@@ -114,6 +120,7 @@ class RetailWebhookEndpoint(models.Model):
     _RECEIVE_FIELDS = [
         "backend_id", "company_id", "scheme", "secret_sealed", "secret_previous_sealed",
         "tolerance", "max_body_size", "topics", "rate_limit", "rate_burst", "name",
+        "backend_state", "job_channel",
     ]  # fmt: skip
 
     _sql_constraints = [
@@ -332,8 +339,9 @@ class RetailWebhookEndpoint(models.Model):
         state = "queued"
         if accepted and topic not in accepted:
             state = "ignored"
-        elif self.backend_id.state != "active":
+        elif self.backend_state != "active":
             state = "received"  # kept until the backend is active again
+        correlation_id = uuid.uuid4().hex
         message = self.env["retail.inbound.message"]._insert_once(
             endpoint=self,
             topic=topic,
@@ -342,19 +350,19 @@ class RetailWebhookEndpoint(models.Model):
             body_hash=body_digest(body),
             headers=request.stored_headers(),
             state=state,
-            correlation_id=uuid.uuid4().hex,
+            correlation_id=correlation_id,
         )
         if message is None:
             return self._answer_duplicate(delivery_id, body)
         if state == "queued":
-            message._enqueue()
+            message._delay_processing(self.job_channel, topic)
         status = {"queued": "accepted", "received": "accepted", "ignored": "ignored"}[
             state
         ]
         return Outcome(
             202,
-            {"status": status, "correlation_id": message.correlation_id},
-            {"X-Correlation-Id": message.correlation_id},
+            {"status": status, "correlation_id": correlation_id},
+            {"X-Correlation-Id": correlation_id},
         )
 
     def _answer_duplicate(self, delivery_id, body):
@@ -373,15 +381,17 @@ class RetailWebhookEndpoint(models.Model):
         return Outcome(200, {"status": "duplicate"})
 
     def _runtime_cursor(self):
-        """A short READ COMMITTED transaction on a connection of its own.
+        """A cursor in autocommit on a connection of its own.
 
         The runtime table is updated by every request of every worker: inside
         the request's REPEATABLE READ transaction, concurrent updates of one row
         would fail with serialization errors, and a rejected request's count
-        would be rolled back with it.
+        would be rolled back with it. In autocommit each statement is its own
+        READ COMMITTED transaction, one round trip; the next cursor on this
+        pooled connection sets its isolation level back.
         """
         cr = sql_db.db_connect(self.env.cr.dbname).cursor()
-        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cr.connection.set_isolation_level(ISOLATION_LEVEL_AUTOCOMMIT)
         return cr
 
     def _take_rate_token(self):

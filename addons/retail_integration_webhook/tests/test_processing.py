@@ -2,6 +2,7 @@ import json
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
 import requests
 from freezegun import freeze_time
 
@@ -135,6 +136,35 @@ class TestProcessing(WebhookCase):
         self.assertEqual(message.state, "failed")
         self.assertIn("kept failing", message.error)
         self.assertEqual(message.exception_id.kind, "connection")
+
+    def test_retry_delay_is_the_errors_own_and_conflicts_fail_at_the_end(self):
+        message = self._message("orders/create")
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        conflict = RetryableJobError("Another job holds order 1001", seconds=2)
+        with self._failing_handler(conflict):
+            with self.assertRaises(RetryableJobError) as raised:
+                message._process()
+        self.assertEqual(raised.exception.seconds, 2)
+        lock = psycopg2.errors.LockNotAvailable("could not obtain lock")
+        with self._failing_handler(lock):
+            with self.assertRaises(RetryableJobError) as raised:
+                message._process()
+            self.assertEqual(raised.exception.seconds, 5)
+            job.retry = job.max_retries - 1
+            message._process()
+        self.assertEqual(message.state, "failed", "not left queued with a dead job")
+        self.assertIn("could not obtain lock", message.error)
+
+    def test_attempts_count_the_rolled_back_ones_and_earlier_jobs(self):
+        message = self._message("orders/create")
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        job.retry = 2  # two attempts postponed, their writes rolled back
+        with self._failing_handler(UserError("No product has the SKU ABC-1.")):
+            message._process()
+        self.assertEqual(message.attempts, 3)
+        message.action_retry()
+        message._process(attempts_before=message.attempts)  # as the new job does
+        self.assertEqual(message.attempts, 4)
 
     def test_unexpected_error_fails_with_plain_words(self):
         message = self._message("orders/create")
