@@ -3,6 +3,8 @@
 Signed Standard Webhooks POSTs at concurrency 8 to /retail/webhook/<token>,
 beside the same load on a no-op auth='none' POST route in the same server:
 accepted requests/s, p50/p99 latency, and the ratio of the two throughputs.
+A third route that only INSERTs the body into a table and commits shows what
+any durable accept costs on this machine.
 The job runner is off during the load (its jobs would take the same 2 cores);
 each accepted request still stores its message and its queue_job row.
 
@@ -119,22 +121,28 @@ def main():
         ]
         hook_url = f"{odoo.url}/retail/webhook/{token}"
         noop_url = f"{odoo.url}/retail/bench/noop"
-        noop_body = [(b'{"type": "ping"}', {"Content-Type": "application/json"})]
+        insert_url = f"{odoo.url}/retail/bench/insert"
+        plain = signed_requests(1)[:1]  # the same body, unsigned: no check reads it
+        plain = [(plain[0][0], {"Content-Type": "application/json"})]
 
-        load(noop_url, noop_body * 200, args.concurrency)  # warm both up
+        load(noop_url, plain * 200, args.concurrency)  # warm all three up
+        load(insert_url, plain * 200, args.concurrency)
         load(hook_url, signed_requests(200), args.concurrency)
 
-        noop = load(noop_url, noop_body * args.requests, args.concurrency)
+        noop = load(noop_url, plain * args.requests, args.concurrency)
+        insert = load(insert_url, plain * args.requests, args.concurrency)
         hook = load(hook_url, signed_requests(args.requests), args.concurrency)
         print(
             f"{args.requests} requests per run, "
             f"concurrency {args.concurrency}, --workers=2"
         )
         report("no-op auth='none' route", *noop)
+        report("one INSERT + COMMIT route", *insert)
         report("signed webhooks", *hook)
         print(
             f"throughput ratio webhook/no-op: {hook[0] / noop[0]:.2f} (target >= 0.70)"
         )
+        print(f"throughput ratio one-INSERT route/no-op: {insert[0] / noop[0]:.2f}")
         print(
             f"webhook p99: {percentile(hook[1], 0.99) * 1000:.1f} ms (target < 100 ms)"
         )
