@@ -24,6 +24,8 @@ class RetailExternalRef(models.Model):
     backend_id = fields.Many2one("retail.backend", required=True, ondelete="cascade")
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
     res_model = fields.Char("Model", required=True)
+    # 0: the channel deleted the object before Odoo imported it (see
+    # _bind_deleted).
     res_id = fields.Many2oneReference(
         "Record ID", model_field="res_model", required=True
     )
@@ -49,12 +51,19 @@ class RetailExternalRef(models.Model):
     @api.depends("res_model", "res_id", "external_id")
     def _compute_display_name(self):
         for ref in self:
-            ref.display_name = f"{ref.external_id} → {ref.res_model},{ref.res_id}"
+            target = f"{ref.res_model},{ref.res_id}" if ref.res_id else _("deleted")
+            ref.display_name = f"{ref.external_id} → {target}"
 
     @api.model
     def _find_record(self, backend, model, external_id):
-        """The record of ``model`` bound to ``external_id`` (empty if none)."""
-        ref = self.sudo().search(
+        """The record of ``model`` bound to ``external_id`` (empty if none, or
+        if it is bound to none: see ``_bind_deleted``)."""
+        ref = self._ref(backend, model, external_id)
+        return self.env[model].browse(ref.res_id or ())
+
+    @api.model
+    def _ref(self, backend, model, external_id):
+        return self.sudo().search(
             [
                 ("backend_id", "=", backend.id),
                 ("res_model", "=", model),
@@ -62,7 +71,13 @@ class RetailExternalRef(models.Model):
             ],
             limit=1,
         )
-        return self.env[model].browse(ref.res_id)
+
+    @api.model
+    def _deleted_ref(self, backend, model, external_id):
+        """The reference saying the channel deleted ``external_id`` before it
+        was imported (empty if it did not)."""
+        ref = self._ref(backend, model, external_id)
+        return ref if ref and not ref.res_id else self.browse()
 
     @api.model
     def _external_id(self, backend, record):
@@ -113,6 +128,35 @@ class RetailExternalRef(models.Model):
         """
         record.ensure_one()
         external_id = str(external_id)
+        ref = self._insert_ref(backend, record._name, record.id, external_id)
+        if ref:
+            return ref
+        ref = self._ref(backend, record._name, external_id)
+        if ref.res_id == record.id:
+            ref.sync_date = fields.Datetime.now()
+            return ref.with_env(self.env)
+        raise ExternalRefConflict(
+            _(
+                "%(model)s %(id)s was bound to another record meanwhile.",
+                model=record._name,
+                id=external_id,
+            ),
+            seconds=2,
+        )
+
+    @api.model
+    def _bind_deleted(self, backend, model, external_id):
+        """Bind ``external_id`` to no record of ``model``: the channel deleted
+        it before Odoo imported it. The reference has the key a real binding
+        would have, so a concurrent import of the same id conflicts with it on
+        the unique index (and is retried) instead of missing it; idempotent."""
+        return self._insert_ref(backend, model, 0, str(external_id)) or self._ref(
+            backend, model, external_id
+        )
+
+    @api.model
+    def _insert_ref(self, backend, model, res_id, external_id):
+        """INSERT a reference unless its key exists; the new one, or empty."""
         self.flush_model()
         self.env.cr.execute(
             """
@@ -128,25 +172,11 @@ class RetailExternalRef(models.Model):
             {
                 "backend": backend.id,
                 "company": backend.company_id.id,
-                "model": record._name,
-                "res_id": record.id,
+                "model": model,
+                "res_id": res_id,
                 "external_id": external_id,
                 "uid": self.env.uid,
             },
         )
         row = self.env.cr.fetchone()
-        if row:
-            return self.browse(row[0])
-        domain = [("backend_id", "=", backend.id), ("res_model", "=", record._name)]
-        ref = self.sudo().search(domain + [("external_id", "=", external_id)], limit=1)
-        if ref.res_id == record.id:
-            ref.sync_date = fields.Datetime.now()
-            return ref.with_env(self.env)
-        raise ExternalRefConflict(
-            _(
-                "%(model)s %(id)s was bound to another record meanwhile.",
-                model=record._name,
-                id=external_id,
-            ),
-            seconds=2,
-        )
+        return self.browse(row[0] if row else ())

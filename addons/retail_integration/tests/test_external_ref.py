@@ -114,6 +114,48 @@ class TestExternalRefConcurrency(RetailCase):
                     raise
         results.append((worker, "gave up", None))
 
+    def _bind_after_other_committed(self, bind, other_bind):
+        """Run ``bind`` in a transaction whose snapshot predates ``other_bind``,
+        committed meanwhile on the same external id; the error it raises."""
+        with self.committed_env() as env:
+            backend = env["retail.backend"].browse(self.backend_id)
+            refs = env["retail.external.ref"]
+            self.assertFalse(refs._find_record(backend, "res.partner", "D-1"))
+            with self.committed_env() as other:
+                other_bind(other, other["retail.backend"].browse(self.backend_id))
+            with self.assertRaises(psycopg2.OperationalError) as raised:
+                with env.cr.savepoint():
+                    bind(env, backend)
+        return raised.exception
+
+    @mute_logger("odoo.sql_db")
+    def test_a_deletion_and_an_import_meanwhile_conflict(self):
+        """The deleted marker has the key a binding would have: whichever
+        commits second fails (and is retried) instead of missing the other."""
+
+        def import_(env, backend):
+            partner = env["res.partner"].create({"name": "Concurrent customer D"})
+            env["retail.external.ref"]._bind(backend, partner, "D-1")
+
+        def delete(env, backend):
+            env["retail.external.ref"]._bind_deleted(backend, "res.partner", "D-1")
+
+        for first, second in ((delete, import_), (import_, delete)):
+            error = self._bind_after_other_committed(second, first)
+            self.assertEqual(error.pgcode, psycopg2.errorcodes.SERIALIZATION_FAILURE)
+            with self.committed_env() as env:
+                env["retail.external.ref"].search(
+                    [("backend_id", "=", self.backend_id)]
+                ).unlink()
+        with self.committed_env() as env:  # sees the backend setUp committed
+            backend = env["retail.backend"].browse(self.backend_id)
+            refs = env["retail.external.ref"]
+            marker = refs._bind_deleted(backend, "res.partner", "D-2")
+            self.assertEqual(refs._bind_deleted(backend, "res.partner", "D-2"), marker)
+            self.assertEqual(refs._deleted_ref(backend, "res.partner", "D-2"), marker)
+            self.assertFalse(refs._find_record(backend, "res.partner", "D-2"))
+            self.assertIn("deleted", marker.display_name)
+
     @mute_logger("odoo.sql_db")
     def test_two_transactions_end_with_one_reference(self):
         created = threading.Barrier(2)

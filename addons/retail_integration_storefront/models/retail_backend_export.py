@@ -234,8 +234,9 @@ class RetailBackend(models.Model):
 
     def _storefront_register_woo(self, client, url, secret):
         """{topic: registered, present or activated}: a webhook of the same
-        topic and URL is kept; paused or disabled, it is set active again
-        with ``secret``."""
+        topic and URL is kept, given ``secret`` (WooCommerce never shows a
+        webhook's secret: registering again is how a rotated one reaches it)
+        and set active again if it was paused or disabled."""
         existing = {}
         for hook in client.webhooks():
             key = (hook.get("topic"), hook.get("delivery_url"))
@@ -247,11 +248,11 @@ class RetailBackend(models.Model):
             if not hook:
                 client.create_webhook(f"Odoo {self.code} {topic}", topic, url, secret)
                 done[topic] = "registered"
-            elif hook.get("status") != "active":
-                client.activate_webhook(hook["id"], secret)
-                done[topic] = "activated"
             else:
-                done[topic] = "present"
+                client.activate_webhook(hook["id"], secret)
+                done[topic] = (
+                    "present" if hook.get("status") == "active" else "activated"
+                )
         return done
 
     def action_storefront_reconcile(self):

@@ -8,9 +8,6 @@ from odoo.addons.retail_integration.exceptions import RetailDataError
 from ..lib.canonical import totals_match
 
 ADDRESS_FIELDS = ("street", "street2", "city", "zip", "country_id", "state_id")
-# A channel order deleted before it was imported is marked by binding this
-# external id, followed by the order's, to the backend itself.
-DELETED_PREFIX = "deleted-order:"
 
 
 class UnknownProductError(RetailDataError):
@@ -54,7 +51,7 @@ class RetailStorefrontImporter(models.AbstractModel):
         refs._lock_external_id(backend, "sale.order", order.external_id)
         sale = refs._find_record(backend, "sale.order", order.external_id).exists()
         if not sale:
-            deleted = self._deleted_mark(backend, order.external_id)
+            deleted = refs._deleted_ref(backend, "sale.order", order.external_id)
             if deleted and not restore:
                 return sale, _(
                     "Order %(order)s was deleted on the channel before it was "
@@ -116,7 +113,7 @@ class RetailStorefrontImporter(models.AbstractModel):
         refs._lock_external_id(backend, "sale.order", external_id)
         sale = refs._find_record(backend, "sale.order", external_id).exists()
         if not sale:
-            refs._bind(backend, backend, f"{DELETED_PREFIX}{external_id}")
+            refs._bind_deleted(backend, "sale.order", external_id)
             return sale, _(
                 "Channel order %(id)s was never imported: nothing to cancel. Its "
                 "versions arriving later are ignored unless the channel restores it.",
@@ -124,22 +121,6 @@ class RetailStorefrontImporter(models.AbstractModel):
             )
         sale.retail_channel_state = "cancelled"
         return sale, self._cancel(backend, sale, _("the channel deleted it"))
-
-    def _deleted_mark(self, backend, external_id):
-        """The reference marking channel order ``external_id`` as deleted before
-        it was imported (empty if it is not)."""
-        return (
-            self.env["retail.external.ref"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("res_model", "=", backend._name),
-                    ("external_id", "=", f"{DELETED_PREFIX}{external_id}"),
-                ],
-                limit=1,
-            )
-        )
 
     @api.model
     def _record_refund(self, backend, order_external_id, refund_id, refunded):

@@ -740,8 +740,14 @@ class TestReconcileAndButtons(ExportCase):
             {(h["status"], h["secret"]) for h in ours}, {("active", secret)}
         )
         self.server.requests.clear()
+        rotated = "rotated-" + secret
+        self.endpoints["woocommerce"].secret = rotated
         action = self.woo.action_storefront_register_webhooks()
         self.assertIn("0 registered, 4 already present", action["params"]["message"])
         self.assertEqual(len(self.server.woo_webhooks), 5, "nothing created again")
-        self.assertEqual({r[0] for r in self.server.requests}, {"GET"})
-        self.assertEqual(len(self.server.requests), 3, "the three pages of five")
+        methods = [r[0] for r in self.server.requests]
+        self.assertEqual(methods.count("GET"), 3, "the three pages of five")
+        self.assertEqual(methods.count("PUT"), 4, "the rotated secret, to each")
+        self.assertEqual(
+            {(h["status"], h["secret"]) for h in ours}, {("active", rotated)}
+        )

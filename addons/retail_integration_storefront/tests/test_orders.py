@@ -496,14 +496,14 @@ class TestWooCommerceDeleted(StorefrontCase):
 
     def deleted_marks(self):
         return self.env["retail.external.ref"].search(
-            [("external_id", "=like", "deleted-order:%")]
+            [("res_model", "=", "sale.order"), ("res_id", "=", 0)]
         )
 
     def test_deleted_before_created_is_imported_only_once_restored(self):
         message = self.receive("order.deleted", {"id": 727}, "woocommerce")
         self.assertEqual(message.state, "done", message.error)
         self.assertIn("never imported", message.result)
-        self.assertEqual(self.deleted_marks().external_id, "deleted-order:727")
+        self.assertEqual(self.deleted_marks().external_id, "727")
         for topic in ("order.created", "order.updated"):
             message = self.receive(topic, self.woo(), "woocommerce")
             self.assertEqual(message.state, "done", message.error)
