@@ -74,9 +74,7 @@ def signed(order):
     timestamp = int(time.time()) + 60  # still within tolerance when sent
     return body, {
         "Content-Type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard_webhooks.sign(SECRET, msg_id, timestamp, body),
+        **standard_webhooks.headers(SECRET, msg_id, timestamp, body),
     }
 
 

@@ -42,11 +42,7 @@ def signed_requests(count):
                 body,
                 {
                     "Content-Type": "application/json",
-                    "webhook-id": msg_id,
-                    "webhook-timestamp": str(timestamp),
-                    "webhook-signature": standard_webhooks.sign(
-                        SECRET, msg_id, timestamp, body
-                    ),
+                    **standard_webhooks.headers(SECRET, msg_id, timestamp, body),
                 },
             )
         )

@@ -182,9 +182,7 @@ def post_signed(url, token, topic, data):
     now = int(time.time())
     headers = {
         "Content-Type": "application/json",
-        "webhook-id": delivery_id,
-        "webhook-timestamp": str(now),
-        "webhook-signature": standard_webhooks.sign(SECRET, delivery_id, now, body),
+        **standard_webhooks.headers(SECRET, delivery_id, now, body),
     }
     response = requests.post(
         f"{url}/retail/webhook/{token}", data=body, headers=headers, timeout=60

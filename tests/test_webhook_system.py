@@ -53,9 +53,7 @@ def signed(delivery_id, topic="ping"):
     now = int(time.time())
     return body, {
         "Content-Type": "application/json",
-        "webhook-id": delivery_id,
-        "webhook-timestamp": str(now),
-        "webhook-signature": standard_webhooks.sign(SECRET, delivery_id, now, body),
+        **standard_webhooks.headers(SECRET, delivery_id, now, body),
     }
 
 

@@ -42,6 +42,15 @@ def sign(secret, msg_id, timestamp, body):
     return "v1," + base64.b64encode(digest).decode()
 
 
+def headers(secret, msg_id, timestamp, body):
+    """The three headers that sign ``body`` (bytes) as message ``msg_id``."""
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(timestamp)),
+        "webhook-signature": sign(secret, msg_id, timestamp, body),
+    }
+
+
 def verify(secrets, msg_id, timestamp, body, signature_header):
     """Whether one of the signatures in the header matches one of ``secrets``.
 

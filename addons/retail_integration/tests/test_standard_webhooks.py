@@ -35,6 +35,14 @@ class TestStandardWebhooks(BaseCase):
                 BODY, self._headers(signature)
             )
 
+    def test_reference_library_verifies_our_headers(self):
+        headers = standard_webhooks.headers(self.secret, "msg_3", self.timestamp, BODY)
+        self.assertEqual(
+            (headers["webhook-id"], headers["webhook-timestamp"]),
+            ("msg_3", str(self.timestamp)),
+        )
+        Webhook(self.secret).verify(BODY, headers)
+
     def test_we_verify_the_reference_signature(self):
         when = datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
         reference = Webhook(self.secret).sign("msg_1", when, BODY.decode())

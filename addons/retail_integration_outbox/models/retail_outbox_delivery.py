@@ -192,11 +192,7 @@ class RetailOutboxDelivery(models.Model):
             {
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
-                "webhook-id": self.webhook_id,
-                "webhook-timestamp": str(timestamp),
-                "webhook-signature": standard_webhooks.sign(
-                    secret, self.webhook_id, timestamp, body
-                ),
+                **standard_webhooks.headers(secret, self.webhook_id, timestamp, body),
             }
         )
         start = time.perf_counter()

@@ -33,15 +33,7 @@ def sign(scheme, body, secret=None, *, delivery_id=None, topic="ping", timestamp
     timestamp = int(time.time()) if timestamp is None else timestamp
     headers = {"Content-Type": "application/json"}
     if scheme == "standard":
-        headers.update(
-            {
-                "webhook-id": delivery_id,
-                "webhook-timestamp": str(timestamp),
-                "webhook-signature": standard_webhooks.sign(
-                    secret, delivery_id, timestamp, body
-                ),
-            }
-        )
+        headers.update(standard_webhooks.headers(secret, delivery_id, timestamp, body))
     elif scheme == "shopify":
         headers.update(
             {
