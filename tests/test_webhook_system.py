@@ -48,12 +48,12 @@ def token(admin, backend):
     return make_endpoint(admin, backend, rate_limit=1000, rate_burst=1000)
 
 
-def signed(delivery_id, topic="ping"):
+def signed(delivery_id, topic="ping", secret=SECRET):
     body = json.dumps({"type": topic, "data": {"delivery": delivery_id}}).encode()
     now = int(time.time())
     return body, {
         "Content-Type": "application/json",
-        **standard_webhooks.headers(SECRET, delivery_id, now, body),
+        **standard_webhooks.headers(secret, delivery_id, now, body),
     }
 
 
@@ -129,6 +129,31 @@ def test_rate_limit_holds_across_workers(odoo_server, admin, backend):
     # the burst, plus what one token per second refilled while the requests ran
     assert 5 <= len(accepted) <= 5 + int(elapsed) + 1, (len(accepted), elapsed)
     assert all(int(r.headers["Retry-After"]) >= 1 for r in limited_out)
+
+
+def test_a_new_secret_reaches_every_worker_at_once(odoo_server, admin, backend):
+    """Each worker caches an endpoint's look-up; a change clears it in all."""
+    rotating = make_endpoint(admin, backend, name="Rotating", rate_limit=1000)
+
+    def statuses(prefix, secret):
+        responses = in_parallel(
+            8,
+            lambda n: post(
+                odoo_server,
+                rotating,
+                *signed(f"{prefix}-{n}-{uuid.uuid4().hex}", secret=secret),
+            ),
+        )
+        return [r.status_code for r in responses]
+
+    assert statuses("before", SECRET) == [202] * 8  # both workers cache it
+    new_secret = standard_webhooks.generate_secret()
+    endpoint = admin.call(
+        "retail.webhook.endpoint", "search", [("token", "=", rotating)]
+    )
+    admin.call("retail.webhook.endpoint", "write", endpoint, {"secret": new_secret})
+    assert statuses("old", SECRET) == [401] * 8
+    assert statuses("new", new_secret) == [202] * 8
 
 
 def test_the_job_runner_processes_accepted_messages(odoo_server, odoo_db, token):

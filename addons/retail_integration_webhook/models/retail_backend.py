@@ -12,3 +12,8 @@ class RetailBackend(models.Model):
                 [("backend_id", "in", self.ids), ("state", "=", "received")]
             )._enqueue()
         return res
+
+    def unlink(self):
+        # Their endpoints go by the database's cascade, not by their unlink.
+        self.env["retail.webhook.endpoint"]._clear_receive_cache()
+        return super().unlink()

@@ -4,12 +4,10 @@ import secrets
 import time
 import uuid
 
-from psycopg2.extensions import ISOLATION_LEVEL_AUTOCOMMIT
-
-from odoo import _, api, fields, models, sql_db
+from odoo import _, api, fields, models, tools
 from odoo.tools import config
 
-from ..lib import schemes
+from ..lib import autocommit, schemes
 from ..lib.ratelog import RateLimitedLog
 from ..lib.request import Outcome, body_digest
 
@@ -144,7 +142,7 @@ class RetailWebhookEndpoint(models.Model):
 
     def init(self):
         # Per-endpoint counters and token buckets, shared by all workers and only
-        # read and written through _runtime_cursor(). Unlogged: losing them in a
+        # read and written through _runtime_execute(). Unlogged: losing them in a
         # crash only resets the buckets and the rejection counts.
         self.env.cr.execute(
             """
@@ -176,28 +174,36 @@ class RetailWebhookEndpoint(models.Model):
             endpoint.message_count = counts.get(endpoint.id, 0)
 
     def _compute_runtime(self):
-        with self._runtime_cursor() as cr:
-            cr.execute(
-                """SELECT endpoint_id, rejected_count, last_rejected_at, last_rejection
-                   FROM retail_webhook_endpoint_runtime WHERE endpoint_id = ANY(%s)""",
-                [self.ids],
-            )
-            rows = {row[0]: row[1:] for row in cr.fetchall()}
+        rows = self._runtime_execute(
+            """SELECT endpoint_id, rejected_count, last_rejected_at, last_rejection
+               FROM retail_webhook_endpoint_runtime WHERE endpoint_id = ANY(%s)""",
+            [self.ids],
+        )
+        rows = {row[0]: row[1:] for row in rows}
         for endpoint in self:
             count, when, reason = rows.get(endpoint.id, (0, False, False))
             endpoint.rejected_count = count
             endpoint.last_rejected_at = when
             endpoint.last_rejection = reason
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._clear_receive_cache()
+        return super().create(vals_list)
+
+    def _write_multi(self, vals_list):
+        # Every stored change, the recomputed backend fields included.
+        self._clear_receive_cache()
+        return super()._write_multi(vals_list)
+
     def unlink(self):
         ids = self.ids
         res = super().unlink()
-        with self._runtime_cursor() as cr:
-            cr.execute(
-                "DELETE FROM retail_webhook_endpoint_runtime "
-                "WHERE endpoint_id = ANY(%s)",
-                [ids],
-            )
+        self._clear_receive_cache()
+        self._runtime_execute(
+            "DELETE FROM retail_webhook_endpoint_runtime WHERE endpoint_id = ANY(%s)",
+            [ids],
+        )
         return res
 
     def action_regenerate_token(self):
@@ -259,12 +265,49 @@ class RetailWebhookEndpoint(models.Model):
     def _find_by_token(self, token):
         if not token or len(token) > 64:
             return self.browse()
-        # One query for the endpoint and every field the checks read.
-        return self.search_fetch(
-            [("token", "=", token), ("active", "=", True)],
-            self._RECEIVE_FIELDS,
-            limit=1,
+        found = self._receive_settings().get(token)
+        if not found:
+            return self.browse()
+        endpoint_id, values = found
+        endpoint = self.browse(endpoint_id)
+        cache = self.env.cache
+        for name, value in values.items():
+            field = self._fields[name]
+            if not cache.contains(endpoint, field):  # a pending write wins
+                cache.set(endpoint, field, value)
+        return endpoint
+
+    @tools.ormcache()
+    def _receive_settings(self):
+        """{token: (id, values)} of every active endpoint, cached per worker:
+        the accept path reads no row to find its endpoint.
+
+        One cache entry for all endpoints, so that requests with guessed
+        tokens fill nothing. Every change of an endpoint or of its backend
+        clears it (``_clear_receive_cache``), in every worker through Odoo's
+        cache signalling.
+        """
+        endpoints = self.with_context(active_test=True).search_fetch(
+            [], ["token", *self._RECEIVE_FIELDS]
         )
+        return {
+            endpoint.token: (
+                endpoint.id,
+                {
+                    name: self.env.cache.get(endpoint, self._fields[name])
+                    for name in self._RECEIVE_FIELDS
+                },
+            )
+            for endpoint in endpoints
+        }
+
+    @api.model
+    def _clear_receive_cache(self):
+        # Now, for the rest of this transaction, and again once it commits:
+        # in a threaded server, another thread may cache the old rows between
+        # the two. Other workers clear theirs on their next request.
+        self.env.registry.clear_cache()
+        self.env.cr.postcommit.add(self.env.registry.clear_cache)
 
     def _check_and_store(self, request):
         self.ensure_one()
@@ -380,19 +423,16 @@ class RetailWebhookEndpoint(models.Model):
             )
         return Outcome(200, {"status": "duplicate"})
 
-    def _runtime_cursor(self):
-        """A cursor in autocommit on a connection of its own.
+    def _runtime_execute(self, query, params):
+        """Run one statement on the runtime table, in a transaction of its own.
 
-        The runtime table is updated by every request of every worker: inside
-        the request's REPEATABLE READ transaction, concurrent updates of one row
+        The table is updated by every request of every worker: inside the
+        request's REPEATABLE READ transaction, concurrent updates of one row
         would fail with serialization errors, and a rejected request's count
-        would be rolled back with it. In autocommit each statement is its own
-        READ COMMITTED transaction, one round trip; the next cursor on this
-        pooled connection sets its isolation level back.
+        would be rolled back with it. Each statement runs on the worker's own
+        autocommit connection as a READ COMMITTED transaction, one round trip.
         """
-        cr = sql_db.db_connect(self.env.cr.dbname).cursor()
-        cr.connection.set_isolation_level(ISOLATION_LEVEL_AUTOCOMMIT)
-        return cr
+        return autocommit.execute(self.env.cr.dbname, query, params)
 
     def _take_rate_token(self):
         """Token bucket shared by all workers; 0 if allowed, else seconds to wait.
@@ -401,46 +441,43 @@ class RetailWebhookEndpoint(models.Model):
         concurrent request's update and computes from its result.
         """
         self.ensure_one()
-        with self._runtime_cursor() as cr:
-            cr.execute(
-                f"""
-                INSERT INTO retail_webhook_endpoint_runtime AS r
-                    (endpoint_id, tokens, refilled_at, allowed)
-                VALUES (%(id)s, %(burst)s - 1, {_NOW}, true)
-                ON CONFLICT (endpoint_id) DO UPDATE SET
-                    tokens = CASE WHEN {_REFILL} >= 1
-                                  THEN {_REFILL} - 1 ELSE {_REFILL} END,
-                    allowed = {_REFILL} >= 1,
-                    refilled_at = {_NOW}
-                RETURNING allowed, tokens
-                """,
-                {
-                    "id": self.id,
-                    "burst": float(self.rate_burst),
-                    "rate": self.rate_limit,
-                },
-            )
-            allowed, tokens = cr.fetchone()
+        [(allowed, tokens)] = self._runtime_execute(
+            f"""
+            INSERT INTO retail_webhook_endpoint_runtime AS r
+                (endpoint_id, tokens, refilled_at, allowed)
+            VALUES (%(id)s, %(burst)s - 1, {_NOW}, true)
+            ON CONFLICT (endpoint_id) DO UPDATE SET
+                tokens = CASE WHEN {_REFILL} >= 1
+                              THEN {_REFILL} - 1 ELSE {_REFILL} END,
+                allowed = {_REFILL} >= 1,
+                refilled_at = {_NOW}
+            RETURNING allowed, tokens
+            """,
+            {
+                "id": self.id,
+                "burst": float(self.rate_burst),
+                "rate": self.rate_limit,
+            },
+        )
         if allowed:
             return 0
         return max(1, math.ceil((1 - tokens) / self.rate_limit))
 
     def _note_rejection(self, code):
         self.ensure_one()
-        with self._runtime_cursor() as cr:
-            cr.execute(
-                """
-                INSERT INTO retail_webhook_endpoint_runtime AS r
-                    (endpoint_id, tokens, rejected_count, last_rejected_at,
-                     last_rejection)
-                VALUES (%(id)s, %(burst)s, 1, now() at time zone 'UTC', %(code)s)
-                ON CONFLICT (endpoint_id) DO UPDATE SET
-                    rejected_count = r.rejected_count + 1,
-                    last_rejected_at = EXCLUDED.last_rejected_at,
-                    last_rejection = EXCLUDED.last_rejection
-                """,
-                {"id": self.id, "burst": float(self.rate_burst), "code": code},
-            )
+        self._runtime_execute(
+            """
+            INSERT INTO retail_webhook_endpoint_runtime AS r
+                (endpoint_id, tokens, rejected_count, last_rejected_at,
+                 last_rejection)
+            VALUES (%(id)s, %(burst)s, 1, now() at time zone 'UTC', %(code)s)
+            ON CONFLICT (endpoint_id) DO UPDATE SET
+                rejected_count = r.rejected_count + 1,
+                last_rejected_at = EXCLUDED.last_rejected_at,
+                last_rejection = EXCLUDED.last_rejection
+            """,
+            {"id": self.id, "burst": float(self.rate_burst), "code": code},
+        )
         self._log_rejection(self, code)
 
     @api.model

@@ -11,9 +11,10 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..models.retail_inbound_message import RetailInboundMessage
+from ..models.retail_inbound_message import MAX_ATTEMPTS, RetailInboundMessage
 from .common import WebhookCase
 
 
@@ -188,8 +189,71 @@ class TestProcessing(WebhookCase):
             message = self._message()
             trap.assert_jobs_count(1)
             self.assertEqual(trap.enqueued_jobs[0].channel, "root.retail.hook_shop")
+            self.assertFalse(  # trapped: stored nowhere, as with_delay's
+                self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+            )
             trap.perform_enqueued_jobs()
         self.assertEqual(message.state, "done")
+
+    def _job_row(self, uuid):
+        self.env.flush_all()
+        self.env.cr.execute("SELECT * FROM queue_job WHERE uuid = %s", [uuid])
+        columns = [column.name for column in self.env.cr.description]
+        return dict(zip(columns, self.env.cr.fetchone(), strict=True))
+
+    def test_the_job_row_is_the_one_with_delay_writes(self):
+        """The accept path writes queue_job's row itself: the same row, every
+        column, as queue_job's own with_delay() for the same call."""
+        message = self._message(state="received")
+        message._delay_processing("root.retail.hook_shop", "ping", attempts_before=2)
+        ours = self._job_row(message.job_uuid)
+        theirs = self._job_row(
+            message.with_delay(
+                channel="root.retail.hook_shop",
+                max_retries=MAX_ATTEMPTS,
+                description="Process webhook ping",
+            )
+            ._process(attempts_before=2)
+            .uuid
+        )
+        differ = {"id", "uuid", "date_created"}
+        self.assertEqual(
+            {k: v for k, v in ours.items() if k not in differ},
+            {k: v for k, v in theirs.items() if k not in differ},
+        )
+        self.assertEqual(
+            (ours["state"], ours["channel"], ours["func_string"]),
+            (
+                "pending",
+                "root.retail.hook_shop",
+                f"retail.inbound.message({message.id},)._process(attempts_before=2)",
+            ),
+        )
+        Job.load(self.env, message.job_uuid).perform()
+        self.assertEqual((message.state, message.attempts), ("done", 3))
+
+    def test_a_module_overriding_job_creation_still_creates_the_job(self):
+        jobs_class = type(self.env["queue.job"])
+        original = jobs_class.create
+        created = []
+
+        def create(records, vals_list):
+            created.append(vals_list)
+            return original(records, vals_list)
+
+        with patch.object(jobs_class, "create", create):
+            message = self._message()
+        self.assertEqual(len(created), 1)
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(job.state, "pending")
+
+    def test_no_delay_mode_processes_at_once(self):
+        message = self._message(state="received")
+        message.with_context(queue_job__no_delay=True)._delay_processing(
+            "root.retail.hook_shop", "ping"
+        )
+        self.assertEqual(message.state, "done")
+        self.assertFalse(message.job_uuid)
 
     def test_retention_cleans_processed_messages_only(self):
         old_done = self._message()

@@ -6,7 +6,10 @@ import requests
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config, mute_logger
 
-from .common import WebhookCaseMixin, ping_body, sign
+from odoo.addons.retail_integration.lib.standard_webhooks import generate_secret
+
+from ..lib import autocommit
+from .common import SECRETS, WebhookCaseMixin, ping_body, sign
 
 JSON = {"Content-Type": "application/json"}
 
@@ -274,6 +277,83 @@ class TestReceive(WebhookCaseMixin, HttpCase):
         self.backend.action_activate()
         self.assertEqual(message.state, "queued")
         self.assertTrue(self.env["queue.job"].search([("uuid", "=", message.job_uuid)]))
+
+    def _saved(self):
+        """As if another transaction had committed the changes: they are
+        written (clearing the look-up cache) and this cursor's cache emptied,
+        so that the request reads only what the look-up cache gives."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+
+    @mute_logger(
+        "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
+    )
+    def test_changes_to_an_endpoint_reach_its_cached_look_up(self):
+        endpoint = self.endpoints["standard"]
+
+        def post(n, secret=None):
+            body = ping_body("standard", delivery_id=f"cache-{n}")
+            return self._post(endpoint, body, sign("standard", body, secret=secret))
+
+        self.assertEqual(post(1).status_code, 202)  # the look-up is now cached
+        old_secret = SECRETS["standard"]
+        new_secret = generate_secret()
+        endpoint.secret = new_secret
+        self._saved()
+        self._assert_error(post(2, secret=old_secret), 401, "invalid_signature")
+        self.assertEqual(post(3, secret=new_secret).status_code, 202)
+
+        self.backend.action_pause()  # a recomputed stored field of the endpoint
+        self._saved()
+        self.assertEqual(post(4, secret=new_secret).status_code, 202)
+        self.assertEqual(self._messages(endpoint)[:1].state, "received")
+
+        endpoint.active = False
+        self._saved()
+        self._assert_error(post(5, secret=new_secret), 404, "unknown_endpoint")
+
+    @mute_logger(
+        "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
+    )
+    def test_an_endpoint_deleted_with_its_backend_is_not_found(self):
+        backend = self.env["retail.backend"].create(
+            {"name": "Closed Shop", "code": "closed_shop", "state": "active"}
+        )
+        endpoint = self.env["retail.webhook.endpoint"].create(
+            {"name": "Closed", "backend_id": backend.id, "scheme": "github",
+             "secret": SECRETS["github"]}
+        )  # fmt: skip
+        token = endpoint.sudo().token
+        body = ping_body("github")
+        self._saved()
+        self._assert_error(  # the look-up is cached, nothing stored
+            self._post(endpoint, body, sign("github", body, secret="other")),
+            401,
+            "invalid_signature",
+        )
+        backend.unlink()  # the endpoint goes by the database's cascade
+        self._saved()
+        self._assert_error(
+            self._post(None, body, sign("github", body), token=token),
+            404,
+            "unknown_endpoint",
+        )
+
+    def test_the_runtime_connection_is_opened_again_after_a_drop(self):
+        endpoint = self.endpoints["standard"]
+        body = ping_body("standard", delivery_id="drop-1")
+        self.assertEqual(
+            self._post(endpoint, body, sign("standard", body)).status_code, 202
+        )
+        [(pid,)] = autocommit.execute(self.env.cr.dbname, "SELECT pg_backend_pid()")
+        self.env.cr.execute("SELECT pg_terminate_backend(%s)", [pid])
+        body = ping_body("standard", delivery_id="drop-2")
+        self.assertEqual(
+            self._post(endpoint, body, sign("standard", body)).status_code, 202
+        )
+        [(new_pid,)] = autocommit.execute(self.env.cr.dbname, "SELECT pg_backend_pid()")
+        self.assertNotEqual(new_pid, pid)
+        self.assertEqual(len(self._messages(endpoint)), 2)
 
     def test_answer_is_json(self):
         endpoint = self.endpoints["standard"]
