@@ -199,9 +199,11 @@ class RetailInboundMessage(models.Model):
 
     @api.model
     def _stock_job_storage(self, job):
+        jobs_class = type(self.env["queue.job"])
         return (
-            type(self.env["queue.job"]).create is QueueJob.create
-            and getattr(job.store, "__func__", None) is Job.store
+            jobs_class.__bases__[0] is QueueJob  # no module extends queue.job
+            and jobs_class.create is QueueJob.create  # nor patches its create
+            and getattr(job.store, "__func__", None) is Job.store  # trap_jobs
         )
 
     @api.model

@@ -287,8 +287,10 @@ class RetailWebhookEndpoint(models.Model):
         clears it (``_clear_receive_cache``), in every worker through Odoo's
         cache signalling.
         """
-        endpoints = self.with_context(active_test=True).search_fetch(
-            [], ["token", *self._RECEIVE_FIELDS]
+        endpoints = (
+            self.sudo()
+            .with_context(active_test=True)
+            .search_fetch([], ["token", *self._RECEIVE_FIELDS])
         )
         return {
             endpoint.token: (
@@ -307,7 +309,10 @@ class RetailWebhookEndpoint(models.Model):
         # in a threaded server, another thread may cache the old rows between
         # the two. Other workers clear theirs on their next request.
         self.env.registry.clear_cache()
-        self.env.cr.postcommit.add(self.env.registry.clear_cache)
+        postcommit = self.env.cr.postcommit
+        if not postcommit.data.get("retail_webhook_clear_cache"):
+            postcommit.data["retail_webhook_clear_cache"] = True
+            postcommit.add(self.env.registry.clear_cache)
 
     def _check_and_store(self, request):
         self.ensure_one()
