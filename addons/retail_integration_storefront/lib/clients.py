@@ -380,6 +380,32 @@ class ShopifyClient:
             raise ApiError(message)
         return result["webhookSubscription"]["id"]
 
+    def webhooks(self):
+        """Every webhook subscription of the app, as ``{id, topic, url}``
+        (``url`` None for an EventBridge or Pub/Sub endpoint)."""
+        after = None
+        for _page in range(MAX_PAGES):
+            answer = self.graphql(WEBHOOKS_QUERY, {"after": after})
+            hooks = answer["data"]["webhookSubscriptions"]
+            for node in hooks["nodes"]:
+                endpoint = node.get("endpoint") or {}
+                yield {
+                    "id": node["id"],
+                    "topic": node.get("topic"),
+                    "url": endpoint.get("callbackUrl"),
+                }
+            if not hooks["pageInfo"]["hasNextPage"]:
+                return
+            after = hooks["pageInfo"]["endCursor"]
+
+    def delete_webhook(self, webhook_id):
+        """Delete a webhook subscription; one already gone counts as deleted."""
+        answer = self.graphql(WEBHOOK_DELETE, {"id": webhook_id})
+        errors = answer["data"]["webhookSubscriptionDelete"]["userErrors"]
+        message = "; ".join(e.get("message", "") for e in errors)
+        if errors and "does not exist" not in message:
+            raise ApiError(message)
+
 
 SKU_CHUNK = 50
 VARIANT_PAGE = 100
@@ -439,6 +465,25 @@ mutation Hook($topic: WebhookSubscriptionTopic!,
               $webhookSubscription: WebhookSubscriptionInput!) {
   webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
     webhookSubscription { id }
+    userErrors { field message }
+  }
+}
+"""
+WEBHOOKS_QUERY = """
+query Hooks($after: String) {
+  webhookSubscriptions(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id topic
+      endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } }
+    }
+  }
+}
+"""
+WEBHOOK_DELETE = """
+mutation Unhook($id: ID!) {
+  webhookSubscriptionDelete(id: $id) {
+    deletedWebhookSubscriptionId
     userErrors { field message }
   }
 }
@@ -802,6 +847,17 @@ class WooCommerceClient:
             f"webhooks/{int(webhook_id)}",
             json={"status": "active", "secret": secret},
         )[0]
+
+    def delete_webhook(self, webhook_id):
+        """Delete for good (``force``: webhooks cannot be trashed); one
+        already gone (404) counts as deleted."""
+        try:
+            self._call(
+                "DELETE", f"webhooks/{int(webhook_id)}", params={"force": "true"}
+            )
+        except ApiError as err:
+            if err.status != 404:
+                raise
 
     def create_webhook(self, name, topic, url, secret):
         return self._call(

@@ -12,6 +12,7 @@ from odoo.addons.retail_integration_outbox.lib.events import (
     SHIPMENT_DISPATCHED,
     STOCK_LEVEL_CHANGED,
 )
+from odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint import ROUTE
 
 from ..lib.clients import ApiError, Throttled, Unavailable
 from ..lib.listing import differences, format_price, parse_listing, published_quantity
@@ -185,7 +186,9 @@ class RetailBackend(models.Model):
         return self._notify(message)
 
     def action_storefront_register_webhooks(self):
-        """Point the channel's order webhooks at the backend's endpoint."""
+        """Point the channel's order webhooks at the backend's endpoint, then
+        delete the channel's webhooks that can only fail (see
+        ``_storefront_dead_urls``) and WooCommerce's duplicates."""
         self.ensure_one()
         endpoint = self.env["retail.webhook.endpoint"].search(
             [("backend_id", "=", self.id)], limit=1
@@ -197,12 +200,16 @@ class RetailBackend(models.Model):
         client = self._storefront_client()
         try:
             if self.provider == "shopify":
-                done = self._storefront_register_shopify(client, endpoint.url)
+                done, stale = self._storefront_register_shopify(client, endpoint.url)
             else:
                 secret = endpoint.sudo()._get_secret("secret")
                 if not secret:
                     raise UserError(_("The endpoint has no signing secret yet."))
-                done = self._storefront_register_woo(client, endpoint.url, secret)
+                done, stale = self._storefront_register_woo(
+                    client, endpoint.url, secret
+                )
+            for hook_id in stale:
+                client.delete_webhook(hook_id)
         except ApiError as err:
             raise UserError(
                 _("Registering the webhooks failed: %(error)s", error=err)
@@ -221,24 +228,32 @@ class RetailBackend(models.Model):
                 "%(count)s of them set active again.",
                 count=outcomes.count("activated"),
             )
+        if stale:
+            message += " " + _("%(count)s old webhook(s) removed.", count=len(stale))
         self.message_post(body=message)
         return self._notify(message)
 
     def _storefront_register_shopify(self, client, url):
-        """{topic: registered or present}: Shopify refuses a topic already
-        sent to ``url``."""
-        return {
+        """({topic: registered or present}, [ids of the dead webhooks]):
+        Shopify refuses a topic already sent to ``url``."""
+        done = {
             topic: "registered" if client.create_webhook(topic, url) else "present"
             for topic in SHOPIFY_TOPICS
         }
+        hooks = list(client.webhooks())
+        dead = self._storefront_dead_urls({hook["url"] for hook in hooks})
+        return done, [hook["id"] for hook in hooks if hook["url"] in dead]
 
     def _storefront_register_woo(self, client, url, secret):
-        """{topic: registered, present or activated}: a webhook of the same
-        topic and URL is kept, given ``secret`` (WooCommerce never shows a
-        webhook's secret: registering again is how a rotated one reaches it)
-        and set active again if it was paused or disabled."""
+        """({topic: registered, present or activated}, [ids of the dead
+        webhooks and of the duplicates]): of the webhooks of the same topic
+        and URL, one is kept (an active one if any), given ``secret``
+        (WooCommerce never shows a webhook's secret: registering again is how
+        a rotated one reaches it) and set active again if it was paused or
+        disabled."""
+        hooks = list(client.webhooks())
         existing = {}
-        for hook in client.webhooks():
+        for hook in hooks:
             key = (hook.get("topic"), hook.get("delivery_url"))
             if key not in existing or hook.get("status") == "active":
                 existing[key] = hook
@@ -253,7 +268,30 @@ class RetailBackend(models.Model):
                 done[topic] = (
                     "present" if hook.get("status") == "active" else "activated"
                 )
-        return done
+        kept = {hook["id"] for hook in existing.values()}
+        dead = self._storefront_dead_urls({hook.get("delivery_url") for hook in hooks})
+        return done, [
+            hook["id"]
+            for hook in hooks
+            if hook.get("delivery_url") in dead
+            or (hook.get("delivery_url") == url and hook["id"] not in kept)
+        ]
+
+    def _storefront_dead_urls(self, urls):
+        """The ``urls`` that are webhook URLs of this database whose token no
+        endpoint has any more (archived endpoints count): they answer 404.
+        Other applications' URLs are never among them."""
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        prefix = f"{base_url}{ROUTE}"
+        Endpoint = self.env["retail.webhook.endpoint"].sudo()
+        tokens = set(
+            Endpoint.with_context(active_test=False).search([]).mapped("token")
+        )
+        return {
+            url
+            for url in urls
+            if url and url.startswith(prefix) and url[len(prefix) :] not in tokens
+        }
 
     def action_storefront_reconcile(self):
         for backend in self:

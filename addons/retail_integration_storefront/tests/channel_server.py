@@ -133,6 +133,10 @@ class _Handler(BaseHTTPRequestHandler):
         request = self._body("PUT")
         return self._woo("PUT", urlparse(self.path), request)
 
+    def do_DELETE(self):  # WooCommerce
+        request = self._body("DELETE")
+        return self._woo("DELETE", urlparse(self.path), request)
+
     def do_POST(self):
         request = self._body("POST")
         if self.path.startswith(WOO_PREFIX):

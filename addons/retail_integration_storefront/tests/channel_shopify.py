@@ -226,9 +226,11 @@ def fulfillment_create(server, document, variables):
 
 
 def webhook_create(server, document, variables):
+    """``server.shopify_webhooks`` holds ``{id, topic, url}``."""
     topic = variables["topic"]
     url = variables["webhookSubscription"]["callbackUrl"]
-    if (topic, url) in server.shopify_webhooks:
+    hooks = server.shopify_webhooks
+    if any(h["topic"] == topic and h["url"] == url for h in hooks):
         return {
             "webhookSubscriptionCreate": {
                 "webhookSubscription": None,
@@ -240,13 +242,60 @@ def webhook_create(server, document, variables):
                 ],
             }
         }
-    server.shopify_webhooks.append((topic, url))
+    number = max((int(h["id"].rsplit("/", 1)[-1]) for h in hooks), default=0) + 1
+    hook = {"id": _gid("WebhookSubscription", number), "topic": topic, "url": url}
+    hooks.append(hook)
     return {
         "webhookSubscriptionCreate": {
-            "webhookSubscription": {
-                "id": f"gid://shopify/WebhookSubscription/{len(server.shopify_webhooks)}"
-            },
+            "webhookSubscription": {"id": hook["id"]},
             "userErrors": [],
+        }
+    }
+
+
+def webhook_subscriptions(server, document, variables):
+    """The app's subscriptions (all to HTTP endpoints here), a page of the
+    query's ``first`` (a literal in the connector's query) at a time."""
+    hooks = server.shopify_webhooks
+    start = int(variables.get("after") or 0)
+    first = int(re.search(r"\bfirst: (\d+)", document).group(1))
+    first = min(first, server.page_size or 250)
+    more = start + first < len(hooks)
+    return {
+        "webhookSubscriptions": {
+            "nodes": [
+                {
+                    "id": h["id"],
+                    "topic": h["topic"],
+                    "endpoint": {
+                        "__typename": "WebhookHttpEndpoint",
+                        "callbackUrl": h["url"],
+                    },
+                }
+                for h in hooks[start : start + first]
+            ],
+            "pageInfo": {
+                "hasNextPage": more,
+                "endCursor": str(start + first) if more else None,
+            },
+        }
+    }
+
+
+def webhook_delete(server, document, variables):
+    hooks = server.shopify_webhooks
+    hook = next((h for h in hooks if h["id"] == variables["id"]), None)
+    if hook:
+        hooks.remove(hook)
+    errors = (
+        []
+        if hook
+        else [{"field": ["id"], "message": "Webhook subscription does not exist"}]
+    )
+    return {
+        "webhookSubscriptionDelete": {
+            "deletedWebhookSubscriptionId": hook and hook["id"],
+            "userErrors": errors,
         }
     }
 
@@ -259,6 +308,8 @@ HANDLERS = (
     ("fulfillmentCreate", fulfillment_create),
     ("fulfillmentOrders(", fulfillment_orders),
     ("webhookSubscriptionCreate", webhook_create),
+    ("webhookSubscriptionDelete", webhook_delete),
+    ("webhookSubscriptions(", webhook_subscriptions),
     ("productVariants(", product_variants),
     ("locations(", locations),
     ("shop {", shop),

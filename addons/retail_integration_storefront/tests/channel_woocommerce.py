@@ -126,7 +126,7 @@ def _webhook(hook):
 
 def create_webhook(server, body, params):
     hook = {
-        "id": len(server.woo_webhooks) + 1,
+        "id": max((h["id"] for h in server.woo_webhooks), default=0) + 1,
         "name": body.get("name") or "",
         "status": body.get("status") or "active",
         "topic": body["topic"],
@@ -145,14 +145,22 @@ def list_webhooks(server, body, params):
     return status_code, [_webhook(h) for h in page], headers
 
 
+def _no_webhook():
+    return (
+        404,
+        {
+            "code": "woocommerce_rest_webhook_invalid_id",
+            "message": "Invalid ID.",
+            "data": {"status": 404},
+        },
+        {},
+    )
+
+
 def update_webhook(server, body, params, webhook_id):
     hook = next((h for h in server.woo_webhooks if h["id"] == int(webhook_id)), None)
     if hook is None:
-        return (
-            404,
-            {"code": "woocommerce_rest_webhook_invalid_id", "message": "Invalid ID."},
-            {},
-        )
+        return _no_webhook()
     if body.get("status", hook["status"]) not in WEBHOOK_STATUSES:
         return (
             400,
@@ -160,6 +168,25 @@ def update_webhook(server, body, params, webhook_id):
             {},
         )
     hook.update({k: v for k, v in body.items() if k != "id"})
+    return 200, _webhook(hook), {}
+
+
+def delete_webhook(server, body, params, webhook_id):
+    """Only for good (``force=true``); answers the deleted webhook."""
+    if params.get("force") not in ("true", "1"):
+        return (
+            501,
+            {
+                "code": "woocommerce_rest_trash_not_supported",
+                "message": "Webhooks do not support trashing.",
+                "data": {"status": 501},
+            },
+            {},
+        )
+    hook = next((h for h in server.woo_webhooks if h["id"] == int(webhook_id)), None)
+    if hook is None:
+        return _no_webhook()
+    server.woo_webhooks.remove(hook)
     return 200, _webhook(hook), {}
 
 
@@ -174,4 +201,5 @@ ROUTES = (
     ("GET", r"webhooks", list_webhooks),
     ("POST", r"webhooks", create_webhook),
     ("PUT", r"webhooks/(\d+)", update_webhook),
+    ("DELETE", r"webhooks/(\d+)", delete_webhook),
 )

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
@@ -6,7 +7,7 @@ from odoo.tests import tagged
 from odoo.addons.retail_integration_outbox.tests.common import allow_private_urls
 from odoo.addons.retail_integration_webhook.tests.common import SECRETS
 
-from ..lib.clients import FULFILLMENT_CREATE
+from ..lib.clients import FULFILLMENT_CREATE, ShopifyClient, WooCommerceClient
 from .channel_server import SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, ChannelServer
 from .channel_shopify import LOCATION
 from .common import StorefrontCase
@@ -31,6 +32,25 @@ def shopify_variant(product, variant, item, sku, price="20.00", title="Test Mug"
             "status": "ACTIVE",
         },
         "inventoryItem": {"legacyResourceId": str(item)},
+    }
+
+
+def shopify_webhook(number, topic, url):
+    return {
+        "id": f"gid://shopify/WebhookSubscription/{number}",
+        "topic": topic,
+        "url": url,
+    }
+
+
+def woo_webhook(number, topic, url, status="active"):
+    return {
+        "id": number,
+        "name": f"Hook {number}",
+        "status": status,
+        "topic": topic,
+        "delivery_url": url,
+        "secret": "old",
     }
 
 
@@ -692,7 +712,7 @@ class TestReconcileAndButtons(ExportCase):
         self.assertIn("5 registered, 0 already present", action["params"]["message"])
         url = self.endpoints["shopify"].url
         self.assertEqual(
-            self.server.shopify_webhooks,
+            [(h["topic"], h["url"]) for h in self.server.shopify_webhooks],
             [
                 ("ORDERS_CREATE", url),
                 ("ORDERS_UPDATED", url),
@@ -751,3 +771,105 @@ class TestReconcileAndButtons(ExportCase):
         self.assertEqual(
             {(h["status"], h["secret"]) for h in ours}, {("active", rotated)}
         )
+
+    def regenerate(self, provider):
+        """A new URL for the provider's endpoint: (old URL, new URL)."""
+        endpoint = self.endpoints[provider]
+        old_url = endpoint.url
+        endpoint.action_regenerate_token()
+        return old_url, endpoint.url
+
+    def test_shopify_dead_webhooks_removed(self):
+        old_url, url = self.regenerate("shopify")
+        archived = self.endpoints["generic"]
+        archived.active = False  # may come back: its URL is left alone
+        self.server.page_size = 2  # the list comes in pages
+        self.server.shopify_webhooks = [
+            shopify_webhook(1, "ORDERS_CREATE", old_url),
+            shopify_webhook(2, "ORDERS_CREATE", "https://erp.example.com/hook"),
+            shopify_webhook(3, "ORDERS_PAID", archived.url),
+        ]
+        action = self.shopify.action_storefront_register_webhooks()
+        message = action["params"]["message"]
+        self.assertIn("5 registered, 0 already present. 1 old webhook(s)", message)
+        self.assertIn("1 old webhook(s) removed", self.shopify.message_ids[0].body)
+        self.assertEqual(
+            [h["url"] for h in self.server.shopify_webhooks],
+            ["https://erp.example.com/hook", archived.url] + [url] * 5,
+        )
+        self.server.requests.clear()
+        action = self.shopify.action_storefront_register_webhooks()
+        self.assertNotIn("removed", action["params"]["message"])
+        self.assertFalse(self.server.graphql_calls("webhookSubscriptionDelete"))
+        self.assertEqual(len(self.server.shopify_webhooks), 7)
+
+    def test_woocommerce_dead_and_duplicate_webhooks_removed(self):
+        old_url, url = self.regenerate("woocommerce")
+        other = self.endpoints["shopify"].url  # another backend's
+        self.server.woo_webhooks = [
+            woo_webhook(1, "order.created", old_url),
+            woo_webhook(2, "order.created", "https://erp.example.com/hook"),
+            woo_webhook(3, "order.created", other),
+            woo_webhook(4, "order.updated", url, status="disabled"),
+            woo_webhook(5, "order.updated", url),  # the active one is kept
+        ]
+        action = self.woo.action_storefront_register_webhooks()
+        message = action["params"]["message"]
+        self.assertIn("3 registered, 1 already present. 2 old webhook(s)", message)
+        self.assertIn("2 old webhook(s) removed", self.woo.message_ids[0].body)
+        deletes = [r[1] for r in self.server.requests if r[0] == "DELETE"]
+        self.assertEqual(
+            deletes,
+            [
+                "/wp-json/wc/v3/webhooks/1?force=true",
+                "/wp-json/wc/v3/webhooks/4?force=true",
+            ],
+        )
+        hooks = self.server.woo_webhooks
+        self.assertEqual([h["id"] for h in hooks[:3]], [2, 3, 5])
+        self.assertEqual(
+            [(h["topic"], h["delivery_url"]) for h in hooks],
+            [
+                ("order.created", "https://erp.example.com/hook"),
+                ("order.created", other),
+                ("order.updated", url),
+                ("order.created", url),
+                ("order.deleted", url),
+                ("order.restored", url),
+            ],
+        )
+        self.server.requests.clear()
+        action = self.woo.action_storefront_register_webhooks()
+        self.assertIn("0 registered, 4 already present.", action["params"]["message"])
+        self.assertNotIn("removed", action["params"]["message"])
+        self.assertFalse([r for r in self.server.requests if r[0] == "DELETE"])
+
+    def gone_after_listing(self, client_class, hooks):
+        """Patch ``client_class.webhooks``: the channel's first webhook is
+        deleted on the shop once they are listed."""
+        listed = client_class.webhooks
+
+        def webhooks(client):
+            found = list(listed(client))
+            del hooks[0]
+            return found
+
+        return patch.object(client_class, "webhooks", webhooks)
+
+    def test_webhooks_gone_before_their_delete(self):
+        """Counted as removed: Shopify's userError, WooCommerce's 404."""
+        old_url, _url = self.regenerate("shopify")
+        self.server.shopify_webhooks = [shopify_webhook(1, "ORDERS_CREATE", old_url)]
+        with self.gone_after_listing(ShopifyClient, self.server.shopify_webhooks):
+            action = self.shopify.action_storefront_register_webhooks()
+        self.assertIn("1 old webhook(s) removed", action["params"]["message"])
+        self.assertEqual(len(self.server.graphql_calls("webhookSubscriptionDelete")), 1)
+        self.assertEqual(len(self.server.shopify_webhooks), 5)
+        old_url, _url = self.regenerate("woocommerce")
+        # Not the id of a webhook created after it (WooCommerce never reuses one).
+        self.server.woo_webhooks = [woo_webhook(9, "order.created", old_url)]
+        with self.gone_after_listing(WooCommerceClient, self.server.woo_webhooks):
+            action = self.woo.action_storefront_register_webhooks()
+        self.assertIn("1 old webhook(s) removed", action["params"]["message"])
+        self.assertEqual([r[0] for r in self.server.requests].count("DELETE"), 1)
+        self.assertEqual(len(self.server.woo_webhooks), 4)
