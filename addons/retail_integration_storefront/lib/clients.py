@@ -828,7 +828,23 @@ class WooCommerceClient:
                     )
         return refused
 
+    def order_notes(self, order_id, note_type="any"):
+        """The notes of an order (``note_type``: any, customer or internal),
+        all in one answer: the list is not paged."""
+        notes, _response = self._call(
+            "GET", f"orders/{int(order_id)}/notes", params={"type": note_type}
+        )
+        return notes or []
+
     def add_order_note(self, order_id, note, customer_note=True):
+        """Add ``note`` unless the order already has a note of the same kind
+        with the same text (a retry after a lost answer to the POST: a customer
+        note is e-mailed to the customer each time). Returns the note added, or
+        the one already there."""
+        note_type = "customer" if customer_note else "internal"
+        for existing in self.order_notes(order_id, note_type):
+            if (existing.get("note") or "").strip() == note.strip():
+                return existing
         return self._call(
             "POST",
             f"orders/{int(order_id)}/notes",

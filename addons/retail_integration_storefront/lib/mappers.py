@@ -50,6 +50,25 @@ def _generic_address(data, where):
     )
 
 
+def _generic_fees(data):
+    """Fees (negative ones are credits), tax included when the order's prices
+    include it, like its other amounts; fees of zero are left out."""
+    fees = []
+    for i, fee in enumerate(items(data.get("fees"), "fees")):
+        where = f"fees[{i}]"
+        taxable = fee.get("taxable", False)
+        if not isinstance(taxable, bool):
+            raise MappingError(f"{where}.taxable must be true or false.")
+        fees.append(
+            Fee(
+                name=text(fee.get("name"), f"{where}.name") or "Fee",
+                amount=amount(fee.get("amount"), f"{where}.amount", minimum=None),
+                taxable=taxable,
+            )
+        )
+    return tuple(fee for fee in fees if fee.amount)
+
+
 def generic_order(payload):
     data = _payload(payload)
     name = text(data.get("name"), "name") or text(data.get("id"), "id", required=True)
@@ -109,6 +128,7 @@ def generic_order(payload):
             data.get("shipping_address"), "shipping_address"
         ),
         shipping=shipping,
+        fees=_generic_fees(data),
         updated_at=timestamp(data.get("updated_at"), "updated_at"),
         note=text(data.get("note"), "note", limit=4000),
     ).check()

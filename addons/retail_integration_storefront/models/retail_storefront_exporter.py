@@ -327,8 +327,8 @@ class RetailStorefrontExporter(models.AbstractModel):
 
     def _export_shipments(self, backend, client, location, deliveries, results):
         """A channel order's dispatched delivery: its fulfilment with carrier
-        and tracking (Shopify), or status completed and a tracking note
-        (WooCommerce)."""
+        and tracking (Shopify), or status completed and a tracking note, not
+        added again if a retry finds it there (WooCommerce)."""
         todo = []
         for delivery in deliveries:
             data = delivery.event_id.payload or {}

@@ -18,6 +18,12 @@ SHOPIFY_TOKEN = "shpat_test_token"
 WOO_KEY, WOO_SECRET = "ck_test", "cs_test"
 WOO_PREFIX = "/wp-json/wc/v3/"
 GRAPHQL_PATH = re.compile(r"^/admin/api/[0-9]{4}-[0-9]{2}/graphql\.json$")
+# What WordPress answers when PHP fails after the work was done.
+WOO_CRITICAL_ERROR = {
+    "code": "internal_server_error",
+    "message": "There has been a critical error on this website.",
+    "data": {"status": 500},
+}
 
 
 def _moment(text):
@@ -31,7 +37,9 @@ class ChannelServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.shopify_orders = []  # GraphQL Order nodes
         self.woo_orders = []  # REST order objects
-        self.script = []  # one per request: None (answer), 503, 429, "throttled"
+        # one per request: None (answer), 503, 429, "throttled"; "lost"
+        # (WooCommerce): done, but answered 500 as if the answer were lost
+        self.script = []
         self.requests = []
         self.page_size = None
         self.reset_catalogue()
@@ -228,7 +236,12 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     def _woo(self, method, url, request):
-        if self._woo_denied() or self._scripted():
+        if self._woo_denied():
+            return None
+        lost = self.server.script[:1] == ["lost"]
+        if lost:
+            self.server.script.pop(0)
+        elif self._scripted():
             return None
         params = {k: v[0] for k, v in parse_qs(url.query).items()}
         path = url.path[len(WOO_PREFIX) :]
@@ -238,6 +251,8 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload, headers = handler(
                     self.server, request, params, *match.groups()
                 )
+                if lost:
+                    return self._answer(500, WOO_CRITICAL_ERROR)
                 return self._answer(status, payload, headers)
         return self._answer(
             404, {"code": "rest_no_route", "message": "No route was found."}

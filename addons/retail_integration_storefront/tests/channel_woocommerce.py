@@ -96,20 +96,45 @@ def orders_batch(server, body, params):
     return 200, {"update": answer}, {}
 
 
+def _no_order():
+    return (
+        404,
+        {
+            "code": "woocommerce_rest_shop_order_invalid_id",
+            "message": "Invalid ID.",
+        },
+        {},
+    )
+
+
 def order_notes(server, body, params, order_id):
     if int(order_id) not in server.woo_order_status:
-        return (
-            404,
-            {
-                "code": "woocommerce_rest_shop_order_invalid_id",
-                "message": "Invalid ID.",
-            },
-            {},
-        )
+        return _no_order()
     notes = server.woo_notes.setdefault(int(order_id), [])
-    note = {"id": len(notes) + 1, **body}
+    note = {
+        "id": len(notes) + 1,
+        "author": "system",
+        "date_created": "2025-03-02T10:00:00",
+        "date_created_gmt": "2025-03-02T10:00:00",
+        "note": body["note"],
+        "customer_note": bool(body.get("customer_note")),
+    }
     notes.append(note)
     return 201, note, {}
+
+
+def list_order_notes(server, body, params, order_id):
+    """Every note of the order, newest first, in one answer (not paged);
+    ``type``: any (default), customer or internal."""
+    if int(order_id) not in server.woo_order_status:
+        return _no_order()
+    wanted = params.get("type", "any")
+    notes = [
+        dict(n)
+        for n in reversed(server.woo_notes.get(int(order_id), []))
+        if wanted == "any" or n["customer_note"] == (wanted == "customer")
+    ]
+    return 200, notes, {}
 
 
 def system_status(server, body, params):
@@ -196,6 +221,7 @@ ROUTES = (
     ("POST", r"products/batch", products_batch),
     ("POST", r"products/(\d+)/variations/batch", variations_batch),
     ("POST", r"orders/batch", orders_batch),
+    ("GET", r"orders/(\d+)/notes", list_order_notes),
     ("POST", r"orders/(\d+)/notes", order_notes),
     ("GET", r"system_status", system_status),
     ("GET", r"webhooks", list_webhooks),

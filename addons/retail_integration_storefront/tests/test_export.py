@@ -565,6 +565,55 @@ class TestFulfilmentExport(ExportCase):
         self.assertIn("Stand-in Express", note["note"])
         self.assertIn("TRK-42", note["note"])
 
+    def test_woocommerce_retry_after_a_lost_note_answer_adds_no_second_note(self):
+        self.woo.write(
+            {  # only the fulfilment is sent: the requests can be scripted
+                "storefront_export_stock": False,
+                "storefront_export_prices": False,
+                "storefront_export_products": False,
+            }
+        )
+        self.server.woo_order_status[727] = "processing"
+        self.ship(self.woo, "727")
+        # completed, notes read, the note created but its answer lost
+        self.server.script = [None, None, "lost"]
+        self.woo_sub._dispatch()
+        shipment = self.deliveries(self.woo_sub, event_type="shipment.dispatched")
+        self.assertEqual(shipment.state, "failed")
+        self.assertEqual(len(self.server.woo_notes[727]), 1)
+        self.make_due()
+        self.woo_sub._dispatch()
+        self.assertEqual(shipment.state, "delivered")
+        self.assertEqual(self.server.woo_order_status[727], "completed")
+        (note,) = self.server.woo_notes[727]
+        self.assertIn("TRK-42", note["note"])
+        notes = "/wp-json/wc/v3/orders/727/notes"
+        read = ("GET", f"{notes}?type=customer")
+        self.assertEqual(
+            [r[:2] for r in self.server.requests if r[1].startswith(notes)],
+            [read, ("POST", notes), read],
+            "the retry reads the notes and adds none",
+        )
+
+    def test_woocommerce_another_shipments_note_does_not_stop_this_one(self):
+        self.server.woo_order_status[727] = "processing"
+        earlier = self.env["retail.storefront.exporter"]._tracking_note(
+            {"carrier": "Stand-in Express", "tracking_ref": "TRK-41"}
+        )
+        self.server.woo_notes[727] = [
+            {"id": 1, "note": earlier, "customer_note": True},
+            {"id": 2, "note": "Payment received.", "customer_note": False},
+        ]
+        self.ship(self.woo, "727")
+        self.woo_sub._dispatch()
+        shipment = self.deliveries(self.woo_sub, event_type="shipment.dispatched")
+        self.assertEqual(shipment.state, "delivered")
+        self.assertEqual(self.server.woo_order_status[727], "completed")
+        notes = [n["note"] for n in self.server.woo_notes[727]]
+        self.assertEqual(len(notes), 3)
+        self.assertIn("TRK-41", notes[0])
+        self.assertIn("TRK-42", notes[2])
+
     def test_orders_of_other_channels_are_left_alone(self):
         self.ship(self.backends["generic"], "G-1")
         self.shopify_sub._dispatch()

@@ -31,6 +31,36 @@ class TestMappers(BaseCase):
         self.assertEqual(order.shipping[0].price, Decimal("5.90"))
         self.assertEqual(order.updated_at, datetime(2025, 3, 1, 10, 15))
 
+    def test_generic_fees(self):
+        order = generic_order(
+            payloads.generic_order(
+                fees=[
+                    {"name": "Gift wrap", "amount": "5.00", "taxable": True},
+                    {"name": "Loyalty discount", "amount": -3},
+                    {"amount": "1.50"},
+                    {"name": "Free wrap", "amount": "0.00", "taxable": True},
+                ]
+            )
+        )
+        self.assertEqual(
+            order.fees,
+            (
+                Fee("Gift wrap", Decimal("5.00"), taxable=True),
+                Fee("Loyalty discount", Decimal(-3)),
+                Fee("Fee", Decimal("1.50")),
+            ),
+            "named Fee and untaxed by default; fees of zero are left out",
+        )
+        # an order without fees keeps the fingerprint it had before fees existed
+        self.assertEqual(
+            generic_order(payloads.generic_order(fees=[])).lines_fingerprint(),
+            generic_order(payloads.generic_order()).lines_fingerprint(),
+        )
+        self.assertNotEqual(
+            order.lines_fingerprint(),
+            generic_order(payloads.generic_order()).lines_fingerprint(),
+        )
+
     def test_shopify_order(self):
         order = shopify_order(payloads.shopify_order())
         self.assertEqual(order.external_id, "820982911946154508")
@@ -226,6 +256,21 @@ class TestMappers(BaseCase):
             (line(unit_price="1e12"), "lines[0].unit_price is too large"),
             (line(discount="100"), "the discount is larger than the line"),
             (line(sku=None), "names no SKU and no product"),
+            (generic(fees={"amount": 1}), "fees must be a list"),
+            (generic(fees=[3]), "fees[0] must be an object"),
+            (generic(fees=[{"name": "Wrap"}]), "fees[0].amount is missing"),
+            (generic(fees=[{"amount": "2,00"}]), "fees[0].amount is not a number"),
+            (generic(fees=[{"amount": True}]), "fees[0].amount must be a number"),
+            (generic(fees=[{"amount": "1e12"}]), "fees[0].amount is too large"),
+            (
+                generic(fees=[{"amount": 1}, {"amount": 1, "taxable": "yes"}]),
+                "fees[1].taxable must be true or false",
+            ),
+            (
+                generic(fees=[{"amount": 0, "name": ["x"]}]),
+                "fees[0].name must be a text",
+            ),
+            (generic(fees=[{"amount": 1}] * 501), "fees has more than 500"),
             (
                 generic(lines=[{"sku": "A", "quantity": 1, "unit_price": 1}] * 501),
                 "more than 500",

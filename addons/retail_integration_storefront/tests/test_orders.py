@@ -448,6 +448,27 @@ class TestFees(StorefrontCase):
         fee = self.fee_lines(self.order_of("727", "woocommerce"))
         self.assertEqual((fee.price_unit, fee.tax_id), (5.5, self.tax_incl))
 
+    def test_generic_fees_taxed_and_untaxed(self):
+        data = self.order_data(
+            total="64.50",  # 62.00 + 5.00 and its 10 % tax - 3.00
+            fees=[
+                {"name": "Gift wrap", "amount": "5.00", "taxable": True},
+                {"name": "Loyalty discount", "amount": "-3.00"},
+            ],
+        )
+        message = self.receive("order.created", data)
+        self.assertEqual(message.state, "done", message.error)
+        order = self.order_of("T-1")
+        self.assertRecordValues(order, [{"state": "sale", "amount_total": 64.5}])
+        fees = self.fee_lines(order)
+        self.assertEqual(fees.mapped("name"), ["Gift wrap", "Loyalty discount"])
+        self.assertEqual(fees.mapped("price_unit"), [5.0, -3.0])
+        self.assertEqual(fees[0].tax_id, self.tax_excl, "the channel taxed it")
+        self.assertFalse(fees[1].tax_id)
+        # the same order again changes nothing
+        message = self.receive("order.updated", data)
+        self.assertIn("unchanged", message.result)
+
     def test_shopify_tip_and_duties(self):
         payload = payloads.shopify_order_with_tip_and_duties(
             currency=self.currency.name
