@@ -42,12 +42,16 @@ def sign(secret, msg_id, timestamp, body):
     return "v1," + base64.b64encode(digest).decode()
 
 
-def headers(secret, msg_id, timestamp, body):
-    """The three headers that sign ``body`` (bytes) as message ``msg_id``."""
+def headers(secret, msg_id, timestamp, body, *more_secrets):
+    """The three headers that sign ``body`` (bytes) as message ``msg_id``;
+    with ``more_secrets``, one signature per secret (a receiver that knows
+    any one of them verifies: how a secret is rotated without failures)."""
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(timestamp)),
-        "webhook-signature": sign(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(
+            sign(key, msg_id, timestamp, body) for key in (secret, *more_secrets)
+        ),
     }
 
 

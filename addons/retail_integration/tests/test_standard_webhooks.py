@@ -43,6 +43,17 @@ class TestStandardWebhooks(BaseCase):
         )
         Webhook(self.secret).verify(BODY, headers)
 
+    def test_one_signature_per_secret_each_verifies(self):
+        old = standard_webhooks.generate_secret()
+        headers = standard_webhooks.headers(
+            self.secret, "msg_4", self.timestamp, BODY, old
+        )
+        self.assertEqual(len(headers["webhook-signature"].split()), 2)
+        Webhook(self.secret).verify(BODY, headers)
+        Webhook(old).verify(BODY, headers)
+        with self.assertRaises(WebhookVerificationError):
+            Webhook(standard_webhooks.generate_secret()).verify(BODY, headers)
+
     def test_we_verify_the_reference_signature(self):
         when = datetime.fromtimestamp(self.timestamp, tz=timezone.utc)
         reference = Webhook(self.secret).sign("msg_1", when, BODY.decode())

@@ -8,7 +8,7 @@ import requests
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import config
+from odoo.tools import config, format_datetime
 
 from odoo.addons.retail_integration.lib import standard_webhooks
 
@@ -43,7 +43,7 @@ class RetailEventSubscription(models.Model):
     _inherit = ["mail.thread", "retail.secret.mixin"]
     _order = "backend_id, name, id"
     _check_company_auto = True
-    _secret_fields = ("signing_secret",)
+    _secret_fields = ("signing_secret", "previous_signing_secret")
 
     name = fields.Char(required=True, tracking=True)
     backend_id = fields.Many2one(
@@ -79,6 +79,22 @@ class RetailEventSubscription(models.Model):
         copy=False,
         readonly=True,
         help="The generated secret has been shown once; it cannot be shown again.",
+    )
+    # Set by Rotate Secret: the old secret also signs until then.
+    previous_signing_secret = fields.Char(
+        compute="_compute_secret_fields", inverse="_inverse_secret_fields"
+    )
+    previous_signing_secret_sealed = fields.Char(copy=False, groups="base.group_system")
+    previous_signing_secret_is_set = fields.Boolean(compute="_compute_secret_is_set")
+    previous_secret_until = fields.Datetime(
+        "Old Secret Also Signs Until", readonly=True, copy=False
+    )
+    secret_grace_hours = fields.Integer(
+        "Rotation Grace (h)",
+        default=24,
+        help="After Rotate Secret, requests carry a signature with the old secret "
+        "beside the new one for this long, so that the receiver can switch "
+        "without refusing any. 0: the old secret stops at once.",
     )
     extra_headers = fields.Json(
         "Extra Headers (JSON)",
@@ -288,10 +304,39 @@ class RetailEventSubscription(models.Model):
 
     def action_rotate_secret(self):
         self.ensure_one()
+        old = self._get_secret("signing_secret")
+        self._clear_secret("previous_signing_secret")
+        until = False
+        if old and self.secret_grace_hours > 0:
+            until = fields.Datetime.now() + timedelta(hours=self.secret_grace_hours)
+            self.previous_signing_secret = old
         self.signing_secret = standard_webhooks.generate_secret()
-        self.secret_shown = False
-        self.message_post(body=_("A new signing secret was generated."))
+        # After the secret: writing one marks it shown (a typed one is known).
+        self.write({"secret_shown": False, "previous_secret_until": until})
+        if until:
+            body = _(
+                "A new signing secret was generated. Until %(until)s, requests "
+                "are signed with the old one too.",
+                until=format_datetime(self.env, until),
+            )
+        else:
+            body = _("A new signing secret was generated.")
+        self.message_post(body=body)
         return self.action_show_secret()
+
+    def _signing_secrets(self):
+        """The secrets that sign this subscription's requests: the current
+        one, and the previous one during a rotation's grace period (cleared
+        once it is over)."""
+        self.ensure_one()
+        secrets = [self._get_secret("signing_secret")]
+        if self.previous_secret_until:
+            if self.previous_secret_until > fields.Datetime.now():
+                secrets.append(self._get_secret("previous_signing_secret"))
+            else:
+                self._clear_secret("previous_signing_secret")
+                self.previous_secret_until = False
+        return secrets
 
     # Operator actions ------------------------------------------------------
 
@@ -406,7 +451,7 @@ class RetailEventSubscription(models.Model):
         }
         batch_size = 1 if probing else _config_int("retail_outbox_batch_size", 200)
         webhook = sub.delivery_mode == "webhook"
-        secret = sub._get_secret("signing_secret") if webhook else ""
+        secrets = sub._signing_secrets() if webhook else [""]
         session = sub._session()
         deadline = time.monotonic() + DISPATCH_SECONDS
         Delivery = self.env["retail.outbox.delivery"].sudo()
@@ -416,12 +461,12 @@ class RetailEventSubscription(models.Model):
             deliveries = Delivery._claim(sub, batch_size)
             if not deliveries:
                 break
-            refusal = sub._refusal(secret) if webhook else None
+            refusal = sub._refusal(secrets[0]) if webhook else None
             if refusal:
                 reason, cause, key = refusal
                 sub._refuse(deliveries, cause, key)
                 return f"refused: {reason}"
-            handled = sub._deliver(deliveries, session, secret)
+            handled = sub._deliver(deliveries, session, secrets)
             delivered = []  # written in one statement after the batch
             try:
                 for delivery, outcome, attempt in handled:
@@ -474,9 +519,10 @@ class RetailEventSubscription(models.Model):
             return "no secret", cause, "secret"
         return None
 
-    def _deliver(self, deliveries, session, secret):
-        """Send ``deliveries`` (claimed, in order); yield ``(delivery, outcome,
-        attempt_vals)`` for each one handled, in that order.
+    def _deliver(self, deliveries, session, secrets):
+        """Send ``deliveries`` (claimed, in order), signed with ``secrets``;
+        yield ``(delivery, outcome, attempt_vals)`` for each one handled, in
+        that order.
 
         ``outcome`` is a ``lib.retry.Outcome``; ``attempt_vals`` holds
         attempts, last_attempt, last_status_code, response_excerpt and
@@ -498,7 +544,7 @@ class RetailEventSubscription(models.Model):
                 )
             )
         for delivery in deliveries:
-            yield (delivery, *delivery._send(session, self, secret))
+            yield (delivery, *delivery._send(session, self, secrets))
 
     def _last_delivery_id(self):
         """The newest delivery of this subscription this transaction sees."""

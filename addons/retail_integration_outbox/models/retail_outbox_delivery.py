@@ -180,8 +180,9 @@ class RetailOutboxDelivery(models.Model):
         for delivery in self.filtered(lambda d: d.state == "sending"):
             delivery.state = "failed" if delivery.attempts else "pending"
 
-    def _send(self, session, subscription, secret):
-        """POST the event, signed; return (retry.Outcome, values of the attempt).
+    def _send(self, session, subscription, secrets):
+        """POST the event, signed with each of ``secrets``; return
+        (retry.Outcome, values of the attempt).
 
         HTTP and network failures are outcomes, never exceptions."""
         self.ensure_one()
@@ -192,7 +193,9 @@ class RetailOutboxDelivery(models.Model):
             {
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
-                **standard_webhooks.headers(secret, self.webhook_id, timestamp, body),
+                **standard_webhooks.headers(
+                    secrets[0], self.webhook_id, timestamp, body, *secrets[1:]
+                ),
             }
         )
         start = time.perf_counter()

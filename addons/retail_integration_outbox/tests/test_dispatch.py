@@ -1,9 +1,11 @@
 from datetime import timedelta
 
+from standardwebhooks.webhooks import Webhook
+
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import OutboxCase, allow_private_urls
+from .common import SECRET, OutboxCase, allow_private_urls
 
 
 @tagged("retail", "post_install", "-at_install")
@@ -54,6 +56,43 @@ class TestDispatch(OutboxCase):
         self.confirm_orders(1)
         self.dispatch()
         self.assertEqual([r["verified"] for r in self.receiver.received], [False])
+
+    def test_a_rotated_secret_signs_beside_the_old_one_for_the_grace_period(self):
+        sub = self.subscription
+        self.only("order.confirmed")
+        sub.action_rotate_secret()
+        new_secret = sub._get_secret("signing_secret")
+        self.assertEqual(sub._get_secret("previous_signing_secret"), SECRET)
+        self.assertSoon(sub.previous_secret_until, 24 * 3600)
+        self.confirm_orders(1)
+        self.dispatch()
+        [request] = self.receiver.received
+        self.assertTrue(request["verified"], "the receiver still has the old secret")
+        Webhook(new_secret).verify(request["body"], request["headers"])
+        self.assertEqual(len(request["headers"]["webhook-signature"].split()), 2)
+
+        sub.previous_secret_until = fields.Datetime.now() - timedelta(seconds=1)
+        self.confirm_orders(1)
+        self.dispatch()
+        last = self.receiver.received[-1]
+        self.assertFalse(last["verified"], "the old secret signs no more")
+        Webhook(new_secret).verify(last["body"], last["headers"])
+        self.assertFalse(sub.previous_signing_secret_is_set, "forgotten")
+        self.assertFalse(sub.previous_secret_until)
+
+    def test_without_grace_the_new_secret_alone_signs(self):
+        sub = self.subscription
+        self.only("order.confirmed")
+        sub.secret_grace_hours = 0
+        sub.action_rotate_secret()
+        self.assertFalse(sub.previous_signing_secret_is_set)
+        self.confirm_orders(1)
+        self.dispatch()
+        [request] = self.receiver.received
+        self.assertFalse(request["verified"])
+        Webhook(sub._get_secret("signing_secret")).verify(
+            request["body"], request["headers"]
+        )
 
     def test_retry_schedule_then_dead_letter_then_retry_from_inbox(self):
         self.only("order.confirmed")

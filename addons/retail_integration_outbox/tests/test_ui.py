@@ -10,25 +10,25 @@ class TestUi(HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.startClassPatcher(secret_key_patcher())
+        cls.backend = cls.env.ref("retail_integration.demo_backend_storefront")
 
-    def test_operator_replays_a_dead_delivery(self):
-        backend = self.env.ref("retail_integration.demo_backend_storefront")
-        subscription = self.env["retail.event.subscription"].create(
+    def _subscription(self, name, **vals):
+        """A subscription of the demo web shop to order.confirmed."""
+        return self.env["retail.event.subscription"].create(
             {
-                "name": "Tour receiver",
-                "backend_id": backend.id,
+                "name": name,
+                "backend_id": self.backend.id,
                 "url": "https://hooks.example.com/tour",
-                "event_type_ids": [
-                    (
-                        6,
-                        0,
-                        self.env.ref(
-                            "retail_integration_outbox.event_type_order_confirmed"
-                        ).ids,
-                    )
-                ],
+                "event_type_ids": self.env.ref(
+                    "retail_integration_outbox.event_type_order_confirmed"
+                ).ids,
+                **vals,
             }
         )
+
+    def test_operator_replays_a_dead_delivery(self):
+        backend = self.backend
+        subscription = self._subscription("Tour receiver")
         event = self.env["retail.outbox.event"].create(
             {
                 "uuid": "0b7c2f5e-tour-0000-0000-000000000001",
@@ -66,3 +66,15 @@ class TestUi(HttpCase):
                 [("identity_key", "=", f"retail_outbox_dispatch:{subscription.id}")]
             )
         )
+
+    def test_manager_rotates_a_secret_with_a_grace_period(self):
+        old_secret = "whsec_" + "QUJD" * 8
+        subscription = self._subscription(
+            "Rotating receiver", signing_secret=old_secret
+        )
+        self.start_tour("/odoo", "retail_integration_outbox_rotate_tour", login="admin")
+        self.assertEqual(
+            subscription._get_secret("previous_signing_secret"), old_secret
+        )
+        self.assertNotEqual(subscription._get_secret("signing_secret"), old_secret)
+        self.assertTrue(subscription.previous_secret_until)

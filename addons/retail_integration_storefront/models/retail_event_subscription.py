@@ -13,11 +13,11 @@ class RetailEventSubscription(models.Model):
         ondelete={"storefront": "cascade"},
     )
 
-    def _deliver(self, deliveries, session, secret):
+    def _deliver(self, deliveries, session, secrets):
         """Storefront mode: the batch goes to the channel's API in as few calls
         as it allows (``retail.storefront.exporter``); one outcome per delivery."""
         if self.delivery_mode != "storefront":
-            yield from super()._deliver(deliveries, session, secret)
+            yield from super()._deliver(deliveries, session, secrets)
             return
         start = time.perf_counter()
         results = self.env["retail.storefront.exporter"]._deliver(

@@ -1,20 +1,12 @@
 import { registry } from "@web/core/registry";
+import { openRetailApp } from "@retail_integration/tours/steps";
 
 // An administrator connects a shop, saves its secret, then a back-office user
 // takes an exception from the inbox and resolves it.
 registry.category("web_tour.tours").add("retail_integration_tour", {
     url: "/odoo",
     steps: () => [
-        {
-            content: "Open the apps menu",
-            trigger: ".o_navbar_apps_menu button:enabled",
-            run: "click",
-        },
-        {
-            content: "Open the Retail Integration app",
-            trigger: '.o_app[data-menu-xmlid="retail_integration.menu_retail_root"]',
-            run: "click",
-        },
+        ...openRetailApp(),
         {
             content: "Go to the backends",
             trigger: '.o_menu_sections [data-menu-xmlid="retail_integration.menu_retail_backends"]',
