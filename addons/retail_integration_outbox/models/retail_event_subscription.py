@@ -426,6 +426,11 @@ class RetailEventSubscription(models.Model):
             # No proxy from the environment: it would bypass the SSRF guard,
             # and looking it up costs more than a local POST.
             session.trust_env = False
+            # Every new connection checks the addresses it connects to: the
+            # name is not resolved again after the check (DNS rebinding).
+            adapter = ssrf.GuardedAdapter(allow_private_urls)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
         return session
 
     def _dispatch(self):

@@ -10,7 +10,7 @@ from odoo.tools import SQL, config
 
 from odoo.addons.retail_integration.lib import standard_webhooks
 
-from ..lib import retry
+from ..lib import retry, ssrf
 from ..lib.events import excerpt
 from .retail_outbox_event import EVENT_TYPE_SELECTION
 
@@ -211,6 +211,12 @@ class RetailOutboxDelivery(models.Model):
             status, text = response.status_code, _text(response)
             outcome = retry.classify_response(
                 status, response.headers.get("Retry-After"), time.time()
+            )
+        except ssrf.UnsafeURL as err:
+            # The name resolved to a refused address when connecting, though
+            # not at the batch's check (DNS rebinding?): nothing was sent.
+            outcome = retry.Outcome(
+                retry.RETRY, _("Refused at connect time: %(reason)s", reason=err)
             )
         except requests.Timeout:
             outcome = retry.Outcome(

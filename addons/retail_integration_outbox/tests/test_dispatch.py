@@ -1,10 +1,15 @@
+import socket
 from datetime import timedelta
+from unittest.mock import patch
 
+import requests
 from standardwebhooks.webhooks import Webhook
 
 from odoo import fields
+from odoo.tests import common as odoo_common
 from odoo.tests import tagged
 
+from ..lib import ssrf
 from .common import SECRET, OutboxCase, allow_private_urls
 
 
@@ -404,3 +409,39 @@ class TestDispatch(OutboxCase):
         self.assertEqual(len(jobs), 1)
         self.assertEqual(jobs.channel, self.backend.job_channel)
         self.assertEqual(jobs.method_name, "_dispatch")
+
+    def test_dns_rebinding_is_refused_at_connect_time(self):
+        """The name is public when the batch is checked and loopback when the
+        connection opens: the connection refuses it, nothing is sent."""
+        self.only("order.confirmed")
+        port = self.receiver.server.server_address[1]
+        self.subscription.url = f"http://hooks.rebind.test:{port}/events"
+        answers = ["93.184.216.34"]  # then 127.0.0.1, once the TTL is over
+        asked = []
+        system_resolve = ssrf.default_resolve
+
+        def dns(host, port, type=0):
+            if host != "hooks.rebind.test":
+                return system_resolve(host, port, type=type)
+            asked.append(host)
+            address = answers.pop(0) if answers else "127.0.0.1"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+        self.confirm_orders(1)
+        with (
+            allow_private_urls(False),
+            patch.object(ssrf, "default_resolve", dns),
+            # Odoo's tests block requests to names other than localhost: the
+            # fake DNS above keeps this one on 127.0.0.1.
+            patch.object(requests.Session, "send", odoo_common._super_send),
+        ):
+            self.assertFalse(self.dispatch().startswith("refused"))
+        self.assertEqual(len(asked), 2, "checked for the batch, then at connect time")
+        self.assertEqual(self.receiver.received, [])
+        delivery = self.deliveries()
+        self.assertRecordValues(
+            delivery, [{"state": "failed", "attempts": 1, "last_status_code": 0}]
+        )
+        self.assertIn("Refused at connect time", delivery.last_error)
+        self.assertIn("127.0.0.1", delivery.last_error)
+        self.assertTrue(self.subscription.active)
