@@ -24,6 +24,7 @@ Route = namedtuple("Route", "id backend_id company_id pricelist_id")
 _SESSIONS = {}
 
 DISPATCH_SECONDS = 10  # a dispatch job re-enqueues itself after this long
+MAX_GRACE_HOURS = 24 * 30  # a rotation grace of at most 30 days
 ROUTE_FIELDS = {"active", "backend_id", "event_type_ids"}
 
 
@@ -154,7 +155,7 @@ class RetailEventSubscription(models.Model):
             except ssrf.UnsafeURL as err:
                 raise ValidationError(_("Target URL: %(reason)s.", reason=err)) from err
 
-    @api.constrains("retry_schedule", "timeout", "retry_jitter")
+    @api.constrains("retry_schedule", "timeout", "retry_jitter", "secret_grace_hours")
     def _check_policy(self):
         for sub in self:
             try:
@@ -169,6 +170,13 @@ class RetailEventSubscription(models.Model):
                 )
             if not 0 <= sub.retry_jitter < 1:
                 raise ValidationError(_("The jitter must be between 0 and 1."))
+            if not 0 <= sub.secret_grace_hours <= MAX_GRACE_HOURS:
+                raise ValidationError(
+                    _(
+                        "The rotation grace must be between 0 and %(max)s hours.",
+                        max=MAX_GRACE_HOURS,
+                    )
+                )
 
     @api.depends("extra_headers")
     def _compute_extra_headers_text(self):
@@ -304,7 +312,10 @@ class RetailEventSubscription(models.Model):
 
     def action_rotate_secret(self):
         self.ensure_one()
-        old = self._get_secret("signing_secret")
+        try:
+            old = self._get_secret("signing_secret")
+        except UserError:
+            old = ""  # sealed with a lost key: rotating is the way out
         self._clear_secret("previous_signing_secret")
         until = False
         if old and self.secret_grace_hours > 0:
@@ -332,7 +343,8 @@ class RetailEventSubscription(models.Model):
         secrets = [self._get_secret("signing_secret")]
         if self.previous_secret_until:
             if self.previous_secret_until > fields.Datetime.now():
-                secrets.append(self._get_secret("previous_signing_secret"))
+                previous = self._get_secret("previous_signing_secret")
+                secrets += [previous] if previous else []
             else:
                 self._clear_secret("previous_signing_secret")
                 self.previous_secret_until = False

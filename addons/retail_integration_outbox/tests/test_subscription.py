@@ -42,6 +42,20 @@ class TestSubscription(OutboxCase):
         rotated = sub.action_rotate_secret()["params"]["message"]
         self.assertNotEqual(rotated, secret)
 
+    def test_rotate_recovers_a_secret_sealed_with_a_lost_key(self):
+        sub = self.new()
+        sub.sudo().signing_secret_sealed = "sealed-with-a-key-now-lost"
+        with self.assertRaises(UserError):
+            sub._get_secret("signing_secret")
+        secret = sub.action_rotate_secret()["params"]["message"]
+        self.assertEqual(sub._get_secret("signing_secret"), secret)
+        self.assertFalse(sub.previous_secret_until, "no old secret to keep")
+
+    def test_rotation_grace_is_bounded(self):
+        for hours in (-1, 24 * 31):
+            with self.subTest(hours=hours), self.assertRaises(ValidationError):
+                self.new(secret_grace_hours=hours)
+
     def test_typed_secret_is_not_shown(self):
         sub = self.new(signing_secret="whsec_" + "QUJD" * 8)
         self.assertTrue(sub.secret_shown)

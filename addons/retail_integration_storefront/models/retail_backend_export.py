@@ -1,4 +1,5 @@
 import logging
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
@@ -208,12 +209,18 @@ class RetailBackend(models.Model):
                 done, stale = self._storefront_register_woo(
                     client, endpoint.url, secret
                 )
-            for hook_id in stale:
-                client.delete_webhook(hook_id)
         except ApiError as err:
             raise UserError(
                 _("Registering the webhooks failed: %(error)s", error=err)
             ) from err
+        # The webhooks are registered: a delete that fails is reported, and
+        # the next run tries it again.
+        not_removed = []
+        for hook_id in stale:
+            try:
+                client.delete_webhook(hook_id)
+            except ApiError as err:
+                not_removed.append(str(err))
         outcomes = list(done.values())
         message = _(
             "Webhooks %(topics)s to %(url)s: %(registered)s registered, "
@@ -228,8 +235,18 @@ class RetailBackend(models.Model):
                 "%(count)s of them set active again.",
                 count=outcomes.count("activated"),
             )
-        if stale:
-            message += " " + _("%(count)s old webhook(s) removed.", count=len(stale))
+        if len(stale) > len(not_removed):
+            message += " " + _(
+                "%(count)s old webhook(s) removed.",
+                count=len(stale) - len(not_removed),
+            )
+        if not_removed:
+            message += " " + _(
+                "%(count)s old webhook(s) could not be removed (%(error)s); "
+                "Register Webhooks tries again.",
+                count=len(not_removed),
+                error=not_removed[0],
+            )
         self.message_post(body=message)
         return self._notify(message)
 
@@ -278,20 +295,28 @@ class RetailBackend(models.Model):
         ]
 
     def _storefront_dead_urls(self, urls):
-        """The ``urls`` that are webhook URLs of this database whose token no
-        endpoint has any more (archived endpoints count): they answer 404.
-        Other applications' URLs are never among them."""
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
-        prefix = f"{base_url}{ROUTE}"
-        Endpoint = self.env["retail.webhook.endpoint"].sudo()
-        tokens = set(
-            Endpoint.with_context(active_test=False).search([]).mapped("token")
+        """The ``urls`` that point at a URL an endpoint of this database had
+        before *New URL* (a retired token, whatever the host or the query):
+        they answer 404. Webhooks of other applications, of other databases
+        and of current endpoints (archived ones included) are never among
+        them."""
+        endpoints = (
+            self.env["retail.webhook.endpoint"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([])
         )
-        return {
-            url
-            for url in urls
-            if url and url.startswith(prefix) and url[len(prefix) :] not in tokens
-        }
+        retired = {
+            token
+            for tokens in endpoints.mapped("retired_tokens")
+            for token in (tokens or "").split()
+        } - set(endpoints.mapped("token"))
+        dead = set()
+        for url in urls:
+            path = urlsplit(url or "").path
+            if path.startswith(ROUTE) and path[len(ROUTE) :].strip("/") in retired:
+                dead.add(url)
+        return dead
 
     def action_storefront_reconcile(self):
         for backend in self:

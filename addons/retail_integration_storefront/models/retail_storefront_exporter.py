@@ -420,9 +420,14 @@ class RetailStorefrontExporter(models.AbstractModel):
 
     @api.model
     def _tracking_note(self, data):
+        """The customer note of a shipment; it names the shipment, so that two
+        shipments never have the same note (a note already there is not added
+        again)."""
         parts = [_("Shipped")]
         if data.get("carrier"):
             parts.append(_("with %(carrier)s", carrier=data["carrier"]))
+        if data.get("name"):
+            parts.append(f"({data['name']})")
         text = " ".join(parts) + "."
         if data.get("tracking_ref"):
             text += " " + _("Tracking number: %(ref)s.", ref=data["tracking_ref"])

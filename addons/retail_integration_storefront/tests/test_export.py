@@ -598,7 +598,12 @@ class TestFulfilmentExport(ExportCase):
     def test_woocommerce_another_shipments_note_does_not_stop_this_one(self):
         self.server.woo_order_status[727] = "processing"
         earlier = self.env["retail.storefront.exporter"]._tracking_note(
-            {"carrier": "Stand-in Express", "tracking_ref": "TRK-41"}
+            # the same carrier and tracking number, another shipment
+            {
+                "name": "WH/OUT/99999",
+                "carrier": "Stand-in Express",
+                "tracking_ref": "TRK-42",
+            }
         )
         self.server.woo_notes[727] = [
             {"id": 1, "note": earlier, "customer_note": True},
@@ -611,8 +616,9 @@ class TestFulfilmentExport(ExportCase):
         self.assertEqual(self.server.woo_order_status[727], "completed")
         notes = [n["note"] for n in self.server.woo_notes[727]]
         self.assertEqual(len(notes), 3)
-        self.assertIn("TRK-41", notes[0])
+        self.assertIn("WH/OUT/99999", notes[0])
         self.assertIn("TRK-42", notes[2])
+        self.assertNotIn("WH/OUT/99999", notes[2])
 
     def test_orders_of_other_channels_are_left_alone(self):
         self.ship(self.backends["generic"], "G-1")
@@ -833,24 +839,28 @@ class TestReconcileAndButtons(ExportCase):
         archived = self.endpoints["generic"]
         archived.active = False  # may come back: its URL is left alone
         self.server.page_size = 2  # the list comes in pages
+        # a token this database never had: another database's, on the same URL
+        other_database = url.rsplit("/", 1)[0] + "/" + "x" * 43
         self.server.shopify_webhooks = [
             shopify_webhook(1, "ORDERS_CREATE", old_url),
             shopify_webhook(2, "ORDERS_CREATE", "https://erp.example.com/hook"),
             shopify_webhook(3, "ORDERS_PAID", archived.url),
+            shopify_webhook(4, "ORDERS_PAID", other_database),
+            shopify_webhook(5, "ORDERS_UPDATED", old_url + "?source=shop"),
         ]
         action = self.shopify.action_storefront_register_webhooks()
         message = action["params"]["message"]
-        self.assertIn("5 registered, 0 already present. 1 old webhook(s)", message)
-        self.assertIn("1 old webhook(s) removed", self.shopify.message_ids[0].body)
+        self.assertIn("5 registered, 0 already present. 2 old webhook(s)", message)
+        self.assertIn("2 old webhook(s) removed", self.shopify.message_ids[0].body)
         self.assertEqual(
             [h["url"] for h in self.server.shopify_webhooks],
-            ["https://erp.example.com/hook", archived.url] + [url] * 5,
+            ["https://erp.example.com/hook", archived.url, other_database] + [url] * 5,
         )
         self.server.requests.clear()
         action = self.shopify.action_storefront_register_webhooks()
         self.assertNotIn("removed", action["params"]["message"])
         self.assertFalse(self.server.graphql_calls("webhookSubscriptionDelete"))
-        self.assertEqual(len(self.server.shopify_webhooks), 7)
+        self.assertEqual(len(self.server.shopify_webhooks), 8)
 
     def test_woocommerce_dead_and_duplicate_webhooks_removed(self):
         old_url, url = self.regenerate("woocommerce")
@@ -922,3 +932,19 @@ class TestReconcileAndButtons(ExportCase):
         self.assertIn("1 old webhook(s) removed", action["params"]["message"])
         self.assertEqual([r[0] for r in self.server.requests].count("DELETE"), 1)
         self.assertEqual(len(self.server.woo_webhooks), 4)
+
+    def test_a_delete_that_fails_is_reported_and_tried_again(self):
+        old_url, _url = self.regenerate("woocommerce")
+        self.server.woo_webhooks = [woo_webhook(9, "order.created", old_url)]
+        # the list and the four creations pass; the delete meets an outage
+        self.server.script = [None] * 5 + [503]
+        action = self.woo.action_storefront_register_webhooks()
+        message = action["params"]["message"]
+        self.assertIn("4 registered", message)
+        self.assertIn("1 old webhook(s) could not be removed", message)
+        self.assertNotIn("removed.", message)
+        self.assertIn("could not be removed", self.woo.message_ids[0].body)
+        self.assertIn(9, [h["id"] for h in self.server.woo_webhooks])
+        action = self.woo.action_storefront_register_webhooks()
+        self.assertIn("1 old webhook(s) removed", action["params"]["message"])
+        self.assertNotIn(9, [h["id"] for h in self.server.woo_webhooks])

@@ -61,6 +61,13 @@ class RetailWebhookEndpoint(models.Model):
         readonly=True,
         groups="base.group_system",
     )
+    retired_tokens = fields.Text(
+        copy=False,
+        readonly=True,
+        groups="base.group_system",
+        help="The tokens of the URLs this endpoint had before (one per line): "
+        "webhooks a channel still sends to them can be removed there.",
+    )
     url = fields.Char("Webhook URL", compute="_compute_url")
     scheme = fields.Selection(
         [
@@ -208,7 +215,15 @@ class RetailWebhookEndpoint(models.Model):
 
     def action_regenerate_token(self):
         for endpoint in self:
-            endpoint.sudo().token = _new_token()
+            sealed = endpoint.sudo()
+            sealed.write(
+                {
+                    "retired_tokens": "\n".join(
+                        filter(None, [sealed.retired_tokens, sealed.token])
+                    ),
+                    "token": _new_token(),
+                }
+            )
             endpoint.message_post(
                 body=_("New URL generated: the previous one stops working.")
             )
