@@ -5,6 +5,7 @@ import time
 import uuid
 
 from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError
 from odoo.tools import config
 
 from ..lib import autocommit, schemes
@@ -364,29 +365,60 @@ class RetailWebhookEndpoint(models.Model):
         return self._store(request, body, text, payload, verified)
 
     def _verify(self, headers, body):
-        secrets_ = [
-            s
-            for s in (self._get_secret("secret"), self._get_secret("secret_previous"))
-            if s
-        ]
+        try:
+            secrets_ = [
+                s
+                for s in (
+                    self._get_secret("secret"),
+                    self._get_secret("secret_previous"),
+                )
+                if s
+            ]
+        except UserError as err:
+            # The server's secrets key is missing, or is not the one that
+            # sealed the secret: nothing can be checked. A 5xx: channels retry.
+            self._report_configuration(
+                "secret_unreadable",
+                _("Webhook endpoint %(name)s cannot read its secret", name=self.name),
+                _(
+                    "Requests to %(name)s are refused (503) until its signing "
+                    "secret can be read: %(reason)s",
+                    name=self.name,
+                    reason=err,
+                ),
+            )
+            raise schemes.Rejected(
+                503,
+                "secret_unavailable",
+                "The server cannot check signatures now; try again later.",
+            ) from err
         if not secrets_:
-            self.env["retail.sync.exception"]._report(
+            self._report_configuration(
+                "no_secret",
+                _("Webhook endpoint %(name)s has no secret", name=self.name),
                 _(
                     "The webhook endpoint %(name)s has no signing secret, so it "
                     "refuses every request. Set the secret the channel signs with.",
                     name=self.name,
                 ),
-                name=_("Webhook endpoint %(name)s has no secret", name=self.name),
-                backend=self.backend_id,
-                kind="configuration",
-                source=self,
-                key="no_secret",
             )
             raise schemes.Rejected(
                 401, "no_secret", "The endpoint has no signing secret yet."
             )
         verify = schemes.SCHEMES[self.scheme]
         return verify(headers, body, secrets_, int(time.time()), self.tolerance)
+
+    def _report_configuration(self, key, name, cause):
+        """One exceptions inbox item per endpoint and ``key``, however many
+        requests meet it."""
+        self.env["retail.sync.exception"]._report(
+            cause,
+            name=name,
+            backend=self.backend_id,
+            kind="configuration",
+            source=self,
+            key=key,
+        )
 
     def _store(self, request, body, text, payload, verified):
         topic = verified.topic or (

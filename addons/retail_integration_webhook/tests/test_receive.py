@@ -12,6 +12,8 @@ from ..lib import autocommit
 from .common import SECRETS, WebhookCaseMixin, ping_body, sign
 
 JSON = {"Content-Type": "application/json"}
+# 32 bytes, not the key that sealed the secrets
+OTHER_KEY = "YW5vdGhlci1rZXktbm90LXRoZS1vbmUtc2VhbGluZyE="
 
 
 @tagged("retail", "-at_install", "post_install")
@@ -229,6 +231,32 @@ class TestReceive(WebhookCaseMixin, HttpCase):
         self.assertEqual(
             (exception.kind, exception.occurrence_count), ("configuration", 2)
         )
+
+    @mute_logger(
+        "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
+    )
+    def test_a_secret_the_server_cannot_read_answers_503_in_json(self):
+        """The server's key is not the one that sealed the secret (lost, or
+        not configured): a JSON 503 the channel retries, an inbox item."""
+        endpoint = self.endpoints["shopify"]
+        body = ping_body("shopify")
+        other_key = {"retail_secret_key": OTHER_KEY, "retail_secret_key_previous": ""}
+        with patch.dict(config.options, other_key):
+            for _i in range(2):
+                self._assert_error(
+                    self._post(endpoint, body, sign("shopify", body)),
+                    503,
+                    "secret_unavailable",
+                )
+        self.assertFalse(self._messages(endpoint))
+        exception = self.env["retail.sync.exception"].search(
+            [("source_model", "=", endpoint._name), ("source_id", "=", endpoint.id)]
+        )
+        self.assertEqual(
+            (len(exception), exception.kind, exception.occurrence_count),
+            (1, "configuration", 2),
+        )
+        self.assertIn("503", exception.cause)
 
     @mute_logger(
         "odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint"
