@@ -8,7 +8,8 @@ class RetailBackend(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        # Price events are routed by the backend's pricelist.
-        if "pricelist_id" in vals and self.subscription_ids:
+        # Price events are routed by the backend's pricelist, stock events
+        # by its warehouse.
+        if {"pricelist_id", "warehouse_id"} & set(vals) and self.subscription_ids:
             self.env.registry.clear_cache()
         return res

@@ -13,11 +13,11 @@ from odoo.tools import config, format_datetime
 from odoo.addons.retail_integration.lib import standard_webhooks
 
 from ..lib import retry, ssrf
-from ..lib.events import PRICE_CHANGED
+from ..lib.events import PRICE_CHANGED, STOCK_LEVEL_CHANGED
 
 _logger = logging.getLogger(__name__)
 
-Route = namedtuple("Route", "id backend_id company_id pricelist_id")
+Route = namedtuple("Route", "id backend_id company_id pricelist_id warehouse_id")
 
 # One keep-alive session per subscription and worker process, reused by every
 # dispatch job that process runs.
@@ -227,13 +227,22 @@ class RetailEventSubscription(models.Model):
         subs = self.sudo().search([("active", "=", True)])
         for sub in subs:
             for event_type in sub.event_type_ids.mapped("code"):
-                pricelist = None
+                pricelist = warehouse = None
                 if event_type == PRICE_CHANGED:
                     # Prices are those of the backend's pricelist
                     # (0: none, matches nothing).
                     pricelist = sub.backend_id.pricelist_id.id or 0
+                elif event_type == STOCK_LEVEL_CHANGED:
+                    # Levels of the backend's warehouse, when it has one.
+                    warehouse = sub.backend_id.warehouse_id.id or None
                 routes.setdefault(event_type, []).append(
-                    Route(sub.id, sub.backend_id.id, sub.company_id.id, pricelist)
+                    Route(
+                        sub.id,
+                        sub.backend_id.id,
+                        sub.company_id.id,
+                        pricelist,
+                        warehouse,
+                    )
                 )
         return {event_type: tuple(r) for event_type, r in routes.items()}
 

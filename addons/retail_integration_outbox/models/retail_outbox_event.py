@@ -221,6 +221,10 @@ class RetailOutboxEvent(models.Model):
                     sub.pricelist_id is None
                     or scope == ("product.pricelist", sub.pricelist_id)
                 )
+                and (
+                    sub.warehouse_id is None
+                    or scope == ("stock.warehouse", sub.warehouse_id)
+                )
             ]
             if subscriptions and self._insert(
                 event_type, record, scope, data, company, correlation, subscriptions

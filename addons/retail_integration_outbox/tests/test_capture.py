@@ -110,6 +110,35 @@ class TestCapture(OutboxCase):
         )
         self.assertEqual(latest.sequence, 2)
 
+    def test_stock_levels_of_the_backends_warehouse_only(self):
+        annex = self.env["stock.warehouse"].create(
+            {"name": "Outbox Annex", "code": "OBXA"}
+        )
+
+        def key(warehouse):
+            return f"product.product,{self.product.id}@stock.warehouse,{warehouse.id}"
+
+        def stock_in(warehouse, qty):
+            """The aggregates of the stock events this change writes (an event
+            is written only for the subscriptions it is routed to)."""
+            before = self.events().ids
+            self.env["stock.quant"]._update_available_quantity(
+                self.product, warehouse.lot_stock_id, qty
+            )
+            self.commit_hooks()
+            return (
+                self.events("stock.level_changed", self.product)
+                .filtered(lambda e: e.id not in before)
+                .mapped("aggregate_key")
+            )
+
+        self.backend.warehouse_id = self.warehouse
+        self.commit_hooks()  # what the set-up left to write
+        self.assertEqual(stock_in(annex, 4), [], "not the backend's warehouse")
+        self.assertEqual(stock_in(self.warehouse, 6), [key(self.warehouse)])
+        self.backend.warehouse_id = False  # no warehouse: every warehouse
+        self.assertEqual(stock_in(annex, 1), [key(annex)])
+
     def test_shipment_dispatched_with_carrier_and_tracking(self):
         self.add_stock(5)
         carrier = self.env["delivery.carrier"].create(
