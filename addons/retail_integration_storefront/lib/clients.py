@@ -150,17 +150,22 @@ class ShopifyClient:
         query = (
             f"updated_at:>'{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'" if since else None
         )
+        for node in self._nodes(
+            ORDERS_QUERY, "orders", {"first": PAGE_SIZE, "query": query}
+        ):
+            yield shopify_graphql_order(node)
+
+    def _nodes(self, query, field, variables=None):
+        """The nodes of the connection ``field`` that ``query`` reads, page
+        after page (the query takes ``$after``)."""
         after = None
         for _page in range(MAX_PAGES):
-            answer = self.graphql(
-                ORDERS_QUERY, {"first": PAGE_SIZE, "after": after, "query": query}
-            )
-            orders = answer["data"]["orders"]
-            for node in orders["nodes"]:
-                yield shopify_graphql_order(node)
-            if not orders["pageInfo"]["hasNextPage"]:
+            answer = self.graphql(query, {**(variables or {}), "after": after})
+            connection = answer["data"][field]
+            yield from connection["nodes"]
+            if not connection["pageInfo"]["hasNextPage"]:
                 return
-            after = orders["pageInfo"]["endCursor"]
+            after = connection["pageInfo"]["endCursor"]
 
     # Outbound (stock, prices, products, fulfilments) ---------------------
 
@@ -188,23 +193,9 @@ class ShopifyClient:
         yield from self._variants(location_id, None)
 
     def _variants(self, location_id, query):
-        after = None
-        for _page in range(MAX_PAGES):
-            answer = self.graphql(
-                VARIANTS_QUERY,
-                {
-                    "first": VARIANT_PAGE,
-                    "after": after,
-                    "query": query,
-                    "location": location_id,
-                },
-            )
-            variants = answer["data"]["productVariants"]
-            for node in variants["nodes"]:
-                yield shopify_item(node)
-            if not variants["pageInfo"]["hasNextPage"]:
-                return
-            after = variants["pageInfo"]["endCursor"]
+        variables = {"first": VARIANT_PAGE, "query": query, "location": location_id}
+        for node in self._nodes(VARIANTS_QUERY, "productVariants", variables):
+            yield shopify_item(node)
 
     def set_available(self, location_id, quantities, reason="correction"):
         """Set the available quantity of ``[(inventory item id, quantity)]`` at
@@ -383,20 +374,13 @@ class ShopifyClient:
     def webhooks(self):
         """Every webhook subscription of the app, as ``{id, topic, url}``
         (``url`` None for an EventBridge or Pub/Sub endpoint)."""
-        after = None
-        for _page in range(MAX_PAGES):
-            answer = self.graphql(WEBHOOKS_QUERY, {"after": after})
-            hooks = answer["data"]["webhookSubscriptions"]
-            for node in hooks["nodes"]:
-                endpoint = node.get("endpoint") or {}
-                yield {
-                    "id": node["id"],
-                    "topic": node.get("topic"),
-                    "url": endpoint.get("callbackUrl"),
-                }
-            if not hooks["pageInfo"]["hasNextPage"]:
-                return
-            after = hooks["pageInfo"]["endCursor"]
+        for node in self._nodes(WEBHOOKS_QUERY, "webhookSubscriptions"):
+            endpoint = node.get("endpoint") or {}
+            yield {
+                "id": node["id"],
+                "topic": node.get("topic"),
+                "url": endpoint.get("callbackUrl"),
+            }
 
     def delete_webhook(self, webhook_id):
         """Delete a webhook subscription; one already gone counts as deleted."""
