@@ -1,6 +1,9 @@
 """Inbound webhooks against a real server: --workers=2, queue_job's runner,
 concurrency across workers, and a crash between accept and processing."""
 
+import base64
+import hashlib
+import hmac
 import json
 import sys
 import threading
@@ -105,15 +108,67 @@ def in_parallel(count, action):
     return results
 
 
+def server_log_since(odoo_process, offset):
+    with open(odoo_process.log_path, "rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
+
+
 def test_ten_concurrent_deliveries_of_one_webhook_store_one_message(
-    odoo_server, odoo_db, token
+    odoo_process, odoo_server, odoo_db, token
 ):
+    """One stored, nine duplicates; and the conflicts between them never put
+    the body (personal data) or the signature into the server's log."""
     delivery_id = f"dup-{uuid.uuid4().hex}"
-    body, headers = signed(delivery_id)
+    email = f"jane.{uuid.uuid4().hex}@example.com"
+    body = json.dumps({"type": "ping", "data": {"email": email}}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        **standard_webhooks.headers(SECRET, delivery_id, int(time.time()), body),
+    }
+    log_offset = odoo_process.log_path.stat().st_size
     responses = in_parallel(10, lambda _n: post(odoo_server, token, body, headers))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 9 + [202], [r.text for r in responses]
     assert len(message_state(odoo_db, delivery_id)) == 1
+    log = server_log_since(odoo_process, log_offset)
+    assert email not in log
+    assert headers["webhook-signature"] not in log
+    assert "bad query" not in log
+
+
+def test_a_body_replayed_concurrently_under_new_ids_is_stored_once(
+    odoo_process, odoo_server, odoo_db, admin, backend
+):
+    """Shopify signs no timestamp: ten copies of one body with ten delivery
+    ids, at once, store one message (the body's duplicate window)."""
+    secret = "shpss_system_test"
+    shop = make_endpoint(admin, backend, name="Shop", scheme="shopify", secret=secret)
+    marker = uuid.uuid4().hex
+    body = json.dumps({"id": 1, "note": marker}).encode()
+    signature = base64.b64encode(
+        hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    ).decode()
+    log_offset = odoo_process.log_path.stat().st_size
+
+    def send(n):
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Hmac-Sha256": signature,
+            "X-Shopify-Topic": "ping",
+            "X-Shopify-Webhook-Id": f"{marker}-{n}",
+        }
+        return post(odoo_server, shop, body, headers)
+
+    statuses = sorted(r.status_code for r in in_parallel(10, send))
+    assert statuses == [200] * 9 + [202]
+    rows = db_rows(
+        odoo_db,
+        "SELECT count(*) FROM retail_inbound_message WHERE body LIKE %s",
+        [f"%{marker}%"],
+    )
+    assert rows == [(1,)]
+    assert marker not in server_log_since(odoo_process, log_offset)
 
 
 def test_rate_limit_holds_across_workers(odoo_server, admin, backend):

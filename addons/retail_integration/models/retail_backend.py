@@ -155,16 +155,20 @@ class RetailBackend(models.Model):
 
     def action_activate(self):
         self.write({"state": "active"})
+        return True
 
     def action_pause(self):
         self.write({"state": "paused"})
+        return True
 
     def action_draft(self):
         self.write({"state": "draft"})
+        return True
 
     def action_clear_credentials(self):
         for name in self._secret_fields:
             self._clear_secret(name)
+        return True
 
     def action_open_exceptions(self):
         self.ensure_one()

@@ -76,7 +76,9 @@ class RetailSecretMixin(models.AbstractModel):
                 record.sudo()[f"{name}_sealed"] = token
         # Drop the typed values from the cache: the form's read-back after
         # saving, in the same request, must not send them back.
-        self.invalidate_recordset(list(self._secret_fields))
+        self.invalidate_recordset(
+            [*self._secret_fields, *(f"{n}_is_set" for n in self._secret_fields)]
+        )
 
     def _get_secret(self, name):
         """Return the plaintext of secret ``name`` (empty string if none)."""
@@ -100,6 +102,7 @@ class RetailSecretMixin(models.AbstractModel):
 
     def _clear_secret(self, name):
         self.sudo().write({f"{name}_sealed": False})
+        self.invalidate_recordset([f"{name}_is_set"])
 
     @api.model
     def _rotate_secret_key(self):

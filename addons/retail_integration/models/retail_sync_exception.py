@@ -221,6 +221,7 @@ class RetailSyncException(models.Model):
 
     def action_take(self):
         self.write({"state": "in_progress", "user_id": self.env.uid})
+        return True
 
     def action_retry(self):
         for exc in self:
@@ -231,12 +232,15 @@ class RetailSyncException(models.Model):
             exc._get_reference("source_model", "source_id")._retail_exception_retry()
             exc.message_post(body=_("Retry requested."))
         self.filtered(lambda e: e.state == "new").write({"state": "in_progress"})
+        return True
 
     def action_resolve(self):
         self.write({"state": "resolved"})
+        return True
 
     def action_dismiss(self):
         self.write({"state": "dismissed"})
+        return True
 
     def action_reopen(self):
         for exc in self:
@@ -248,3 +252,4 @@ class RetailSyncException(models.Model):
                     _("The same problem is already open in a newer exception.")
                 )
         self.write({"state": "new"})
+        return True

@@ -1,5 +1,6 @@
 from . import test_secretbox
 from . import test_standard_webhooks
+from . import test_text
 from . import test_channels
 from . import test_secrets
 from . import test_backend

@@ -3,6 +3,8 @@
 import hashlib
 from dataclasses import dataclass, field
 
+from odoo.addons.retail_integration.lib.text import storable
+
 # Headers never stored with a message: credentials of the caller or of Odoo.
 UNSTORED_HEADERS = frozenset(
     {
@@ -27,9 +29,10 @@ class InboundRequest:
     form: dict = field(default_factory=dict)  # parsed by the framework if form-encoded
 
     def stored_headers(self):
-        """The headers to keep with a message: no credentials, values cut to 1 KiB."""
+        """The headers to keep with a message: no credentials, values cut to
+        1 KiB and made storable."""
         return {
-            k: v if len(v) <= MAX_STORED_HEADER else v[:MAX_STORED_HEADER] + "…"
+            storable(k): storable(v, MAX_STORED_HEADER)
             for k, v in self.headers.items()
             if k not in UNSTORED_HEADERS
         }

@@ -4,8 +4,10 @@ Each scheme checks a request's headers and raw body bytes against the
 endpoint's secrets (the current one, and the previous one during a rotation),
 and says which delivery and topic it carries. Comparisons are constant-time.
 Schemes whose timestamp is signed (Standard Webhooks, Stripe) also bound its
-age; the others are protected from replays by their delivery id, which the
-endpoint accepts once.
+age, so a captured request replays only within the tolerance, where its
+delivery id (signed too) makes it a duplicate. The others sign neither a time
+nor their delivery id header: a replay may carry a new id, so the endpoint
+also refuses a body it already took within a window (``SIGNS_NO_TIMESTAMP``).
 """
 
 import base64
@@ -14,7 +16,14 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from odoo.addons.retail_integration.lib import standard_webhooks
+from odoo.addons.retail_integration.lib import standard_webhooks, text
+
+from .request import body_digest
+
+# Longest delivery id and topic kept: longer ones are refused, never cut, so
+# that two ids sharing their first characters never pass for duplicates.
+MAX_DELIVERY_ID = 255
+MAX_TOPIC = 128
 
 
 class Rejected(Exception):
@@ -137,6 +146,40 @@ def verify_github(headers, body, secrets, now, tolerance):
     return Verified(headers.get("x-github-delivery"), headers.get("x-github-event"))
 
 
+def message_keys(verified, payload, body):
+    """(topic, delivery id) of a verified request, or ``Rejected`` 400.
+
+    They identify the message and decide duplicates, so they are taken
+    exactly or refused: never cut, never altered. Without a delivery id,
+    the body's digest stands for one.
+    """
+    topic = verified.topic
+    if not topic and verified.topic_in_body:
+        topic = payload.get("type")
+    if topic is not None and not isinstance(topic, str):
+        raise Rejected(400, "invalid_topic", "The event type must be a string.")
+    delivery_id = verified.delivery_id
+    if not delivery_id and verified.topic_in_body:
+        delivery_id = payload.get("id")  # Stripe names its event in the body
+        if isinstance(delivery_id, int) and not isinstance(delivery_id, bool):
+            delivery_id = str(delivery_id)
+        elif delivery_id is not None and not isinstance(delivery_id, str):
+            raise Rejected(400, "invalid_delivery_id", "The event id must be a string.")
+    for value, code, what, limit in (
+        (topic, "invalid_topic", "event type", MAX_TOPIC),
+        (delivery_id, "invalid_delivery_id", "delivery id", MAX_DELIVERY_ID),
+    ):
+        if value and len(value) > limit:
+            raise Rejected(400, code, f"The {what} is longer than {limit} characters.")
+        if value and not text.is_storable(value):
+            raise Rejected(
+                400,
+                code,
+                f"The {what} contains a NUL character or an unpaired surrogate.",
+            )
+    return topic or "unknown", delivery_id or f"sha256:{body_digest(body)}"
+
+
 SCHEMES = {
     "standard": verify_standard,
     "shopify": verify_shopify,
@@ -144,6 +187,11 @@ SCHEMES = {
     "stripe": verify_stripe,
     "github": verify_github,
 }
+
+
+# Schemes that sign no timestamp: a body taken once is refused again within
+# the endpoint's duplicate window, whatever its delivery id header says.
+SIGNS_NO_TIMESTAMP = frozenset({"shopify", "woocommerce", "github"})
 
 
 def is_woocommerce_ping(headers, form):

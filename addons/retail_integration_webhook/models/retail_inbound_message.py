@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import psycopg2
 import requests
+from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -16,6 +17,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.models.queue_job import QueueJob
 from odoo.addons.queue_job.utils import must_run_without_delay
+from odoo.addons.retail_integration.lib.text import storable_tree
 
 _logger = logging.getLogger(__name__)
 
@@ -64,6 +66,12 @@ class RetailInboundMessage(models.Model):
     received_at = fields.Datetime(required=True, readonly=True, index=True)
     body = fields.Text(readonly=True)
     body_hash = fields.Char(readonly=True)
+    body_key = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The body's digest while it counts for duplicates (schemes that sign "
+        "no timestamp): unique per endpoint.",
+    )
     headers = fields.Json("Headers (JSON)", readonly=True)
     headers_text = fields.Text("Headers", compute="_compute_headers_text")
     state = fields.Selection(
@@ -105,6 +113,16 @@ class RetailInboundMessage(models.Model):
         ),
     ]
 
+    def init(self):
+        # A body taken within the duplicate window: the INSERT's ON CONFLICT
+        # decides it as it decides delivery ids, so concurrent twins can't both
+        # pass. Partial: messages of signed-timestamp schemes have no key.
+        self.env.cr.execute(
+            """CREATE UNIQUE INDEX IF NOT EXISTS retail_inbound_message_body_key_uniq
+               ON retail_inbound_message (endpoint_id, body_key)
+               WHERE body_key IS NOT NULL"""
+        )
+
     @api.depends("topic", "delivery_id")
     def _compute_display_name(self):
         for message in self:
@@ -121,21 +139,37 @@ class RetailInboundMessage(models.Model):
 
     @api.model
     def _insert_once(self, endpoint, **vals):
-        """INSERT the message unless its delivery id is known; None if it is.
+        """INSERT the message unless its delivery id (or its body key) is
+        known; None if it is.
 
-        The unique index decides between concurrent twins, not a prior read.
+        The unique indexes decide between concurrent twins, not a prior read.
+        A twin committed after this request's snapshot was taken makes
+        PostgreSQL refuse the INSERT with a serialization failure: that is a
+        duplicate too, answered here rather than by Odoo's retry of the whole
+        request, which logs the failed statement (body and headers) at ERROR.
+        The request has written nothing before: it is rolled back whole.
         """
+        try:
+            self._insert_row(endpoint, vals)
+        except SerializationFailure:
+            self.env.cr.rollback()
+            return None
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else None
+
+    @api.model
+    def _insert_row(self, endpoint, vals):
         self.env.cr.execute(
             """
             INSERT INTO retail_inbound_message
                 (endpoint_id, backend_id, company_id, topic, delivery_id,
                  correlation_id,
-                 received_at, body, body_hash, headers, state, attempts,
+                 received_at, body, body_hash, body_key, headers, state, attempts,
                  create_uid, create_date, write_uid, write_date)
             VALUES (%(endpoint)s, %(backend)s, %(company)s, %(topic)s, %(delivery_id)s,
-                    %(correlation_id)s, %(now)s, %(body)s, %(body_hash)s, %(headers)s,
-                    %(state)s, 0, %(uid)s, %(now)s, %(uid)s, %(now)s)
-            ON CONFLICT (endpoint_id, delivery_id) DO NOTHING
+                    %(correlation_id)s, %(now)s, %(body)s, %(body_hash)s, %(body_key)s,
+                    %(headers)s, %(state)s, 0, %(uid)s, %(now)s, %(uid)s, %(now)s)
+            ON CONFLICT DO NOTHING
             RETURNING id
             """,
             {
@@ -144,12 +178,12 @@ class RetailInboundMessage(models.Model):
                 "company": endpoint.company_id.id,
                 "now": fields.Datetime.now(),
                 "uid": self.env.uid,
+                "body_key": None,
                 **vals,
                 "headers": json.dumps(vals["headers"]),
             },
+            log_exceptions=False,
         )
-        row = self.env.cr.fetchone()
-        return self.browse(row[0]) if row else None
 
     def _enqueue(self):
         """One job per message, on its backend's channel, in this transaction."""
@@ -286,7 +320,7 @@ class RetailInboundMessage(models.Model):
             return result
         try:
             with self.env.cr.savepoint():
-                result = handler(json.loads(self.body))
+                result = handler(storable_tree(json.loads(self.body)))
         except TRANSIENT_ERRORS as err:
             if not self._is_last_attempt(job):
                 raise RetryableJobError(str(err), seconds=_retry_delay(err)) from err
@@ -386,6 +420,7 @@ class RetailInboundMessage(models.Model):
             message.message_post(body=_("Retry requested."))
         retryable.write({"state": "queued"})
         retryable._enqueue()
+        return True
 
     def _retail_exception_retry(self):
         """The inbox's Retry: every failed message held by the same exception."""

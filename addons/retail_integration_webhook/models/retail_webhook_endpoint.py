@@ -3,6 +3,7 @@ import math
 import secrets
 import time
 import uuid
+from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
@@ -95,11 +96,31 @@ class RetailWebhookEndpoint(models.Model):
         "Previous Secret",
         compute="_compute_secret_fields",
         inverse="_inverse_secret_fields",
-        help="Still accepted while the channel moves to the new secret; "
-        "clear it after.",
+        help="Still accepted while the channel moves to the new secret, until "
+        "the date below.",
     )
     secret_previous_sealed = fields.Char(copy=False, groups="base.group_system")
     secret_previous_is_set = fields.Boolean(compute="_compute_secret_is_set")
+    previous_secret_until = fields.Datetime(
+        "Previous Secret Accepted Until",
+        copy=False,
+        tracking=True,
+        help="Set when a previous secret is saved, Rotation Grace hours ahead. "
+        "After it (or when emptied), the previous secret is refused and erased.",
+    )
+    secret_grace_hours = fields.Integer(
+        "Rotation Grace (hours)",
+        default=24,
+        help="How long a previous secret saved during a rotation is accepted.",
+    )
+    replay_window_hours = fields.Integer(
+        "Duplicate Body Window (hours)",
+        default=24,
+        help="Shopify, WooCommerce and GitHub-style sign no timestamp, nor their "
+        "delivery id header: a captured request can be sent again with a new id. "
+        "A body already accepted within this window is answered as a duplicate "
+        "and not stored again. 0 turns the check off.",
+    )
     tolerance = fields.Integer(
         "Timestamp Tolerance (s)",
         default=300,
@@ -126,7 +147,8 @@ class RetailWebhookEndpoint(models.Model):
     _RECEIVE_FIELDS = [
         "backend_id", "company_id", "scheme", "secret_sealed", "secret_previous_sealed",
         "tolerance", "max_body_size", "topics", "rate_limit", "rate_burst", "name",
-        "backend_state", "job_channel",
+        "backend_state", "job_channel", "previous_secret_until",
+        "replay_window_hours",
     ]  # fmt: skip
 
     _sql_constraints = [
@@ -145,6 +167,16 @@ class RetailWebhookEndpoint(models.Model):
             "rate_positive",
             "CHECK(rate_limit > 0 AND rate_burst >= 1)",
             "The rate limit must be positive.",
+        ),
+        (
+            "grace_bounded",
+            "CHECK(secret_grace_hours BETWEEN 1 AND 720)",
+            "The rotation grace must be between 1 and 720 hours.",
+        ),
+        (
+            "replay_window_bounded",
+            "CHECK(replay_window_hours BETWEEN 0 AND 720)",
+            "The duplicate body window must be between 0 and 720 hours.",
         ),
     ]
 
@@ -204,15 +236,44 @@ class RetailWebhookEndpoint(models.Model):
         self._clear_receive_cache()
         return super()._write_multi(vals_list)
 
-    def unlink(self):
-        ids = self.ids
-        res = super().unlink()
-        self._clear_receive_cache()
-        self._runtime_execute(
-            "DELETE FROM retail_webhook_endpoint_runtime WHERE endpoint_id = ANY(%s)",
-            [ids],
+    def write(self, vals):
+        vals = dict(vals)
+        if vals.get("secret_previous"):
+            # A previous secret is accepted for a bounded time only.
+            hours = vals.get("secret_grace_hours") or max(
+                self.mapped("secret_grace_hours") or [24]
+            )
+            vals.setdefault(
+                "previous_secret_until", fields.Datetime.now() + timedelta(hours=hours)
+            )
+        # Emptying the previous secret (or its date) refuses and erases it; the
+        # write-only field alone would keep an empty value's saved secret.
+        forget = ("secret_previous" in vals and not vals["secret_previous"]) or (
+            "previous_secret_until" in vals and not vals["previous_secret_until"]
         )
+        if forget:
+            vals.pop("secret_previous", None)
+            vals["previous_secret_until"] = False
+        res = super().write(vals)
+        if forget:
+            self._clear_secret("secret_previous")
         return res
+
+    def action_clear_previous_secret(self):
+        """Refuse the previous secret from now on, and erase it."""
+        for endpoint in self.filtered("secret_previous_is_set"):
+            endpoint.message_post(body=_("The previous secret was cleared."))
+        self.write({"secret_previous": False})
+        return True
+
+    @api.model
+    def _gc_previous_secrets(self):
+        """Cron: erase the previous secrets whose acceptance is over."""
+        expired = self.sudo().search(
+            [("previous_secret_until", "<=", fields.Datetime.now())]
+        )
+        expired.write({"previous_secret_until": False})
+        return len(expired)
 
     def action_regenerate_token(self):
         for endpoint in self:
@@ -228,6 +289,7 @@ class RetailWebhookEndpoint(models.Model):
             endpoint.message_post(
                 body=_("New URL generated: the previous one stops working.")
             )
+        return True
 
     def action_generate_secret(self):
         """Generate a Standard Webhooks secret and show it this once."""
@@ -360,20 +422,17 @@ class RetailWebhookEndpoint(models.Model):
         try:
             verified = self._verify(request.headers, body)
             text, payload = schemes.parse_json(body)
+            return self._store(request, body, text, payload, verified)
         except schemes.Rejected as rejected:
             return _reject(rejected.status, rejected.code, rejected.reason)
-        return self._store(request, body, text, payload, verified)
 
     def _verify(self, headers, body):
         try:
-            secrets_ = [
-                s
-                for s in (
-                    self._get_secret("secret"),
-                    self._get_secret("secret_previous"),
-                )
-                if s
-            ]
+            secrets_ = [self._get_secret("secret")]
+            until = self.previous_secret_until
+            if until and until > fields.Datetime.now():
+                secrets_.append(self._get_secret("secret_previous"))
+            secrets_ = [s for s in secrets_ if s]
         except UserError as err:
             # The server's secrets key is missing, or is not the one that
             # sealed the secret: nothing can be checked. A 5xx: channels retry.
@@ -421,15 +480,7 @@ class RetailWebhookEndpoint(models.Model):
         )
 
     def _store(self, request, body, text, payload, verified):
-        topic = verified.topic or (
-            payload.get("type") if verified.topic_in_body else None
-        )
-        topic = str(topic or "unknown")[:128]
-        delivery_id = verified.delivery_id
-        if not delivery_id and verified.topic_in_body:
-            delivery_id = payload.get("id")  # Stripe names its event in the body
-        # Without a delivery id, the body itself identifies a replay.
-        delivery_id = str(delivery_id or f"sha256:{body_digest(body)}")[:255]
+        topic, delivery_id = schemes.message_keys(verified, payload, body)
         accepted = [t.strip() for t in (self.topics or "").split(",") if t.strip()]
         state = "queued"
         if accepted and topic not in accepted:
@@ -437,18 +488,26 @@ class RetailWebhookEndpoint(models.Model):
         elif self.backend_state != "active":
             state = "received"  # kept until the backend is active again
         correlation_id = uuid.uuid4().hex
-        message = self.env["retail.inbound.message"]._insert_once(
-            endpoint=self,
+        body_hash = body_digest(body)
+        body_key = None
+        if self.scheme in schemes.SIGNS_NO_TIMESTAMP and self.replay_window_hours:
+            body_key = body_hash
+        values = dict(
             topic=topic,
             delivery_id=delivery_id,
             body=text,
-            body_hash=body_digest(body),
+            body_hash=body_hash,
+            body_key=body_key,
             headers=request.stored_headers(),
             state=state,
             correlation_id=correlation_id,
         )
+        Message = self.env["retail.inbound.message"]
+        message = Message._insert_once(endpoint=self, **values)
+        if message is None and body_key and self._expire_body_key(body_key):
+            message = Message._insert_once(endpoint=self, **values)
         if message is None:
-            return self._answer_duplicate(delivery_id, body)
+            return self._answer_duplicate(delivery_id, body_hash)
         if state == "queued":
             message._delay_processing(self.job_channel, topic)
         status = {"queued": "accepted", "received": "accepted", "ignored": "ignored"}[
@@ -460,14 +519,32 @@ class RetailWebhookEndpoint(models.Model):
             {"X-Correlation-Id": correlation_id},
         )
 
-    def _answer_duplicate(self, delivery_id, body):
+    def _expire_body_key(self, body_key):
+        """Free ``body_key`` if the message holding it is older than the
+        duplicate window; whether it was."""
+        self.env.cr.execute(
+            """UPDATE retail_inbound_message SET body_key = NULL
+               WHERE endpoint_id = %s AND body_key = %s AND received_at < %s
+               RETURNING id""",
+            [
+                self.id,
+                body_key,
+                fields.Datetime.now() - timedelta(hours=self.replay_window_hours),
+            ],
+        )
+        return bool(self.env.cr.fetchall())
+
+    def _answer_duplicate(self, delivery_id, body_hash):
+        """The answer to a message the endpoint already holds: by its delivery
+        id (with the same body, else a conflict), or by its body within the
+        duplicate window."""
         self.env.cr.execute(
             """SELECT body_hash FROM retail_inbound_message
                WHERE endpoint_id = %s AND delivery_id = %s""",
             [self.id, delivery_id],
         )
         row = self.env.cr.fetchone()
-        if row and row[0] != body_digest(body):
+        if row and row[0] != body_hash:
             return _reject(
                 409,
                 "delivery_id_reused",
