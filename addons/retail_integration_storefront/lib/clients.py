@@ -9,6 +9,8 @@ import math
 
 import requests
 
+from odoo.addons.retail_integration.lib.text import storable_bytes, storable_tree
+
 from .listing import listing_key
 
 TIMEOUT = 30
@@ -57,10 +59,12 @@ def _check(response):
         )
     if response.status_code >= 400:
         raise ApiError(
-            f"HTTP {response.status_code}: {response.text[:200]}", response.status_code
+            f"HTTP {response.status_code}: {storable_bytes(response.content, 200)}",
+            response.status_code,
         )
     try:
-        return response.json()
+        # What the channel sends ends up in columns: no NUL, no lone surrogate.
+        return storable_tree(response.json())
     except ValueError as err:
         raise Unavailable(
             "The channel answered with something that is not JSON."

@@ -1,10 +1,13 @@
 from datetime import datetime
 
+import requests
+
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from ..lib import clients
 from . import payloads
 from .channel_server import SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, ChannelServer
 from .common import StorefrontCase
@@ -279,6 +282,23 @@ class TestPullImport(StorefrontCase):
             [5.0, -3.0],
         )
         self.assertFalse(self.order_of("802", "woocommerce"), "only a restore lifts it")
+
+    def test_unstorable_characters_from_the_channel_are_made_safe(self):
+        """A NUL or a lone surrogate in a pulled order, or NUL bytes in an
+        error answer, cannot go into a column: they are dropped or replaced."""
+        node = shopify_node(1004, "2025-03-04T10:00:00Z", self.currency.name)
+        node["name"] = "#1004\u0000"
+        node["customer"]["firstName"] = "Jo\ud800n"
+        self.server.shopify_orders = [node]
+        self.assertIn("1 order(s) imported", self.shopify._pull_orders())
+        order = self.order_of("1004", "shopify")
+        self.assertEqual(order.retail_order_name, "#1004")
+        self.assertEqual(order.partner_id.name, "Jo\ufffdn Doe")
+        answer = requests.Response()
+        answer.status_code, answer._content = 400, b'{"error": "x\x00\xff"}'
+        with self.assertRaises(clients.ApiError) as refused:
+            clients._check(answer)
+        self.assertEqual(str(refused.exception), 'HTTP 400: {"error": "x\ufffd"}')
 
     def test_bad_credentials_go_to_the_inbox(self):
         self.woo.api_secret = "wrong"
