@@ -265,9 +265,10 @@ print(",".join(paths))
 PY
 }
 
-# retail_write_conf <file> <secret key>
+# retail_write_conf <file> <secret key> [more "name = value" lines of [options]]
 retail_write_conf() {
   local conf="$1" key="$2" tmp
+  shift 2
   mkdir -p "$RETAIL_LOCAL/data" "$(dirname "$conf")"
   tmp="$(mktemp "$conf.XXXXXX")"
   {
@@ -280,6 +281,7 @@ retail_write_conf() {
     echo "data_dir = $RETAIL_LOCAL/data"
     echo "retail_secret_key = ${RETAIL_SECRET_KEY:-$key}"
     echo "server_wide_modules = web,queue_job,retail_integration"
+    [ $# -eq 0 ] || printf '%s\n' "$@"
     echo
     echo "[queue_job]"
     echo "channels = root:4,root.retail:2"

@@ -5,6 +5,9 @@
 #   RETAIL_DEMO_DB   database name (default retail_demo)
 #   RETAIL_DEMO_PORT HTTP port (default 8069)
 #   RETAIL_DEMO_GEVENT_PORT websocket (gevent) port (default 8072)
+#   RETAIL_DEMO_ALLOW_PRIVATE_URLS=1  outbox subscriptions may deliver to this
+#                    machine or the LAN, e.g. a receiver on 127.0.0.1
+#                    (retail_outbox_allow_private_urls; refused by default)
 set -euo pipefail
 # shellcheck source=setup/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -12,11 +15,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 retail_setup demo
 DB="${RETAIL_DEMO_DB:-retail_demo}"
 PORT="${RETAIL_DEMO_PORT:-8069}"
+ALLOW_PRIVATE=False
+[ "${RETAIL_DEMO_ALLOW_PRIVATE_URLS:-}" != 1 ] || ALLOW_PRIVATE=True
 MODULES="$(retail_modules)"
 CONF="$RETAIL_LOCAL/odoo-demo.conf"
 # The demo keeps its key in .local/secret.key: data encrypted in the demo
-# database stays readable across runs.
-retail_write_conf "$CONF" "$(retail_demo_secret)"
+# database stays readable across runs. db_name and http_port tell
+# setup/send_webhook.py where the demo is.
+retail_write_conf "$CONF" "$(retail_demo_secret)" "db_name = $DB" \
+  "http_port = $PORT" "retail_outbox_allow_private_urls = $ALLOW_PRIVATE"
 
 # Which of the suite's modules are not installed yet in $DB (all of them
 # when the database does not exist)?
@@ -46,6 +53,7 @@ fi
 echo
 echo "  Retail Integration demo: http://127.0.0.1:$PORT/odoo"
 echo "  login: admin   password: admin   (database $DB; Ctrl-C stops)"
+[ "$ALLOW_PRIVATE" = False ] || echo "  outbox subscriptions may deliver to private addresses (127.0.0.1, the LAN)"
 echo
 # -d and no --db-filter: queue_job's runner calls /queue_job/runjob without a
 # session; a db-filter would make Odoo list databases on every job.
