@@ -29,6 +29,7 @@ class WebhookController(http.Controller):
             content_length=httprequest.content_length,
             read_body=read_body,
             form=httprequest.form.to_dict(),
+            url=httprequest.url,
         )
         outcome = request.env["retail.webhook.endpoint"].sudo()._receive(token, inbound)
         return request.make_json_response(

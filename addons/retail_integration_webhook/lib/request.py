@@ -27,6 +27,7 @@ class InboundRequest:
         repr=False
     )  # read_body(limit) -> at most limit + 1 bytes
     form: dict = field(default_factory=dict)  # parsed by the framework if form-encoded
+    url: str = ""  # as received (behind a proxy, as Odoo's proxy_mode rebuilds it)
 
     def stored_headers(self):
         """The headers to keep with a message: no credentials, values cut to

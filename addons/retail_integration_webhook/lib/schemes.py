@@ -7,14 +7,19 @@ Schemes whose timestamp is signed (Standard Webhooks, Stripe) also bound its
 age, so a captured request replays only within the tolerance, where its
 delivery id (signed too) makes it a duplicate. The others sign neither a time
 nor their delivery id header: a replay may carry a new id, so the endpoint
-also refuses a body it already took within a window (``SIGNS_NO_TIMESTAMP``).
+also refuses a body it already took within a window.
+
+Schemes are registered by key (``register``) where they are defined: a
+connector module adds its channel's scheme without editing this one, and the
+endpoint's *Signature Scheme* lists every registered scheme.
 """
 
 import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from odoo.addons.retail_integration.lib import standard_webhooks, text
 
@@ -41,6 +46,48 @@ class Verified:
     delivery_id: str | None
     topic: str | None
     topic_in_body: bool = False  # the topic is the payload's "type"
+
+
+@dataclass
+class SignedRequest:
+    """What a scheme checks: the request as received, and the endpoint's
+    secrets (the current one, and the previous one during a rotation)."""
+
+    headers: dict  # lowercase names
+    body: bytes
+    secrets: list
+    now: int = 0  # seconds since the epoch
+    tolerance: int = 300  # seconds a signed timestamp may be off
+    url: str = ""  # the URL the channel posted to (some schemes sign it)
+
+
+@dataclass(frozen=True)
+class Scheme:
+    key: str
+    label: str
+    verify: Callable  # verify(SignedRequest) -> Verified, or raises Rejected
+    signs_timestamp: bool
+    # is_ping(headers, form): an unsigned request the channel sends to test
+    # the URL, answered 200 and not stored.
+    is_ping: Callable | None = field(default=None, compare=False)
+
+
+SCHEMES = {}
+
+
+def register(key, label, *, signs_timestamp, is_ping=None):
+    """Decorator: register ``verify`` as the signature scheme ``key``."""
+
+    def decorate(verify):
+        SCHEMES[key] = Scheme(key, label, verify, signs_timestamp, is_ping)
+        return verify
+
+    return decorate
+
+
+def selection():
+    """The registered schemes, for the endpoint's selection field."""
+    return [(scheme.key, scheme.label) for scheme in SCHEMES.values()]
 
 
 def _hmac_sha256(secret, body):
@@ -83,45 +130,68 @@ def _bad_signature():
     return Rejected(401, "invalid_signature", "The signature does not match.")
 
 
-def verify_standard(headers, body, secrets, now, tolerance):
+@register("standard", "Standard Webhooks", signs_timestamp=True)
+def verify_standard(req):
     msg_id, timestamp, signature = _require(
-        headers, "webhook-id", "webhook-timestamp", "webhook-signature"
+        req.headers, "webhook-id", "webhook-timestamp", "webhook-signature"
     )
     if not timestamp.isdigit():
         raise Rejected(400, "invalid_timestamp", "The timestamp is not a number.")
     try:
         valid = standard_webhooks.verify(
-            secrets, msg_id, int(timestamp), body, signature
+            req.secrets, msg_id, int(timestamp), req.body, signature
         )
     except standard_webhooks.InvalidSecret:
         valid = False
     if not valid:
         raise _bad_signature()
-    _check_age(timestamp, now, tolerance)
+    _check_age(timestamp, req.now, req.tolerance)
     return Verified(msg_id, None, topic_in_body=True)
 
 
-def verify_shopify(headers, body, secrets, now, tolerance):
-    (signature,) = _require(headers, "x-shopify-hmac-sha256")
-    expected = [base64.b64encode(_hmac_sha256(s, body)).decode() for s in secrets]
+def _check_base64_hmac(req, header):
+    """The header holds the base64 HMAC-SHA256 of the body (Shopify, WooCommerce)."""
+    (signature,) = _require(req.headers, header)
+    expected = [
+        base64.b64encode(_hmac_sha256(s, req.body)).decode() for s in req.secrets
+    ]
     if not _matches([signature.strip()], expected):
         raise _bad_signature()
+
+
+@register("shopify", "Shopify", signs_timestamp=False)
+def verify_shopify(req):
+    _check_base64_hmac(req, "x-shopify-hmac-sha256")
+    headers = req.headers
     delivery = headers.get("x-shopify-webhook-id") or headers.get("x-shopify-event-id")
     return Verified(delivery, headers.get("x-shopify-topic"))
 
 
-def verify_woocommerce(headers, body, secrets, now, tolerance):
-    (signature,) = _require(headers, "x-wc-webhook-signature")
-    expected = [base64.b64encode(_hmac_sha256(s, body)).decode() for s in secrets]
-    if not _matches([signature.strip()], expected):
-        raise _bad_signature()
-    return Verified(
-        headers.get("x-wc-webhook-delivery-id"), headers.get("x-wc-webhook-topic")
+def is_woocommerce_ping(headers, form):
+    """WooCommerce's unsigned form POST ``webhook_id=<n>`` when a webhook is saved."""
+    content_type = headers.get("content-type", "")
+    return (
+        content_type.startswith("application/x-www-form-urlencoded")
+        and not headers.get("x-wc-webhook-signature")
+        and set(form) == {"webhook_id"}
+        and str(form["webhook_id"]).isdigit()
     )
 
 
-def verify_stripe(headers, body, secrets, now, tolerance):
-    (header,) = _require(headers, "stripe-signature")
+@register(
+    "woocommerce", "WooCommerce", signs_timestamp=False, is_ping=is_woocommerce_ping
+)
+def verify_woocommerce(req):
+    _check_base64_hmac(req, "x-wc-webhook-signature")
+    return Verified(
+        req.headers.get("x-wc-webhook-delivery-id"),
+        req.headers.get("x-wc-webhook-topic"),
+    )
+
+
+@register("stripe", "Stripe-style", signs_timestamp=True)
+def verify_stripe(req):
+    (header,) = _require(req.headers, "stripe-signature")
     parts = [item.split("=", 1) for item in header.split(",") if "=" in item]
     timestamps = [value for key, value in parts if key.strip() == "t"]
     signatures = [value.strip() for key, value in parts if key.strip() == "v1"]
@@ -129,20 +199,22 @@ def verify_stripe(headers, body, secrets, now, tolerance):
         raise Rejected(
             401, "invalid_signature", "The Stripe-Signature header is malformed."
         )
-    signed = timestamps[0].encode() + b"." + body
-    expected = [_hmac_sha256(s, signed).hex() for s in secrets]
+    signed = timestamps[0].encode() + b"." + req.body
+    expected = [_hmac_sha256(s, signed).hex() for s in req.secrets]
     if not _matches(signatures, expected):
         raise _bad_signature()
-    _check_age(timestamps[0], now, tolerance)
+    _check_age(timestamps[0], req.now, req.tolerance)
     # Stripe names the event in the body: its "id" is the delivery id.
     return Verified(None, None, topic_in_body=True)
 
 
-def verify_github(headers, body, secrets, now, tolerance):
-    (signature,) = _require(headers, "x-hub-signature-256")
-    expected = ["sha256=" + _hmac_sha256(s, body).hex() for s in secrets]
+@register("github", "GitHub-style", signs_timestamp=False)
+def verify_github(req):
+    (signature,) = _require(req.headers, "x-hub-signature-256")
+    expected = ["sha256=" + _hmac_sha256(s, req.body).hex() for s in req.secrets]
     if not _matches([signature.strip()], expected):
         raise _bad_signature()
+    headers = req.headers
     return Verified(headers.get("x-github-delivery"), headers.get("x-github-event"))
 
 
@@ -178,31 +250,6 @@ def message_keys(verified, payload, body):
                 f"The {what} contains a NUL character or an unpaired surrogate.",
             )
     return topic or "unknown", delivery_id or f"sha256:{body_digest(body)}"
-
-
-SCHEMES = {
-    "standard": verify_standard,
-    "shopify": verify_shopify,
-    "woocommerce": verify_woocommerce,
-    "stripe": verify_stripe,
-    "github": verify_github,
-}
-
-
-# Schemes that sign no timestamp: a body taken once is refused again within
-# the endpoint's duplicate window, whatever its delivery id header says.
-SIGNS_NO_TIMESTAMP = frozenset({"shopify", "woocommerce", "github"})
-
-
-def is_woocommerce_ping(headers, form):
-    """WooCommerce's unsigned form POST ``webhook_id=<n>`` when a webhook is saved."""
-    content_type = headers.get("content-type", "")
-    return (
-        content_type.startswith("application/x-www-form-urlencoded")
-        and not headers.get("x-wc-webhook-signature")
-        and set(form) == {"webhook_id"}
-        and str(form["webhook_id"]).isdigit()
-    )
 
 
 def parse_json(body):

@@ -10,14 +10,14 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, config
+from odoo.tools import config
 
 from odoo.addons.queue_job.delay import Delayable
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import Job
-from odoo.addons.queue_job.models.queue_job import QueueJob
 from odoo.addons.queue_job.utils import must_run_without_delay
 from odoo.addons.retail_integration.lib.text import storable_tree
+
+from ..lib import job_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -198,12 +198,8 @@ class RetailInboundMessage(models.Model):
 
         queue_job's own Delayable builds the job (uuid, description, the
         serialized call) exactly as ``with_delay()`` does, and its no-delay
-        modes still run it at once. The row is then written by one INSERT
-        instead of ``Job.store()``, which first looks the new uuid up, then
-        creates through the ORM and mail.thread: on the accept path, that
-        was a quarter of a request's time. Where storing a job is not stock
-        queue_job's (a module overriding ``queue.job``'s create, a test
-        trapping jobs), ``Job.store()`` is used.
+        modes still run it at once. The row is written by
+        ``job_rows.store_new_job`` (one INSERT, see there).
         """
         self.ensure_one()
         delayable = Delayable(
@@ -217,10 +213,7 @@ class RetailInboundMessage(models.Model):
         job_uuid = None
         if not run_now:
             job = delayable._build_job()
-            if self._stock_job_storage(job):
-                self._insert_job_row(job)
-            else:
-                job.store()
+            job_rows.store_new_job(self.env, job)
             job_uuid = job.uuid
         self.env.cr.execute(
             "UPDATE retail_inbound_message SET state = 'queued', job_uuid = %s "
@@ -230,36 +223,6 @@ class RetailInboundMessage(models.Model):
         self.invalidate_recordset(["state", "job_uuid"])
         if run_now:
             delayable.delay()  # queue_job's no-delay mode runs the job here
-
-    @api.model
-    def _stock_job_storage(self, job):
-        jobs_class = type(self.env["queue.job"])
-        return (
-            jobs_class.__bases__[0] is QueueJob  # no module extends queue.job
-            and jobs_class.create is QueueJob.create  # nor patches its create
-            and getattr(job.store, "__func__", None) is Job.store  # trap_jobs
-        )
-
-    @api.model
-    def _insert_job_row(self, job):
-        """The ``queue_job`` row of a new job: the values queue_job itself
-        would store (``Job._store_values``), converted by their own fields.
-        The table's trigger tells the job runner, as for any new job."""
-        jobs = self.env["queue.job"]
-        values = job._store_values(create=True)
-        columns = [name for name in values if jobs._fields[name].column_type]
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO queue_job (%s) VALUES %s",
-                SQL(", ").join(map(SQL.identifier, columns)),
-                tuple(
-                    jobs._fields[name].convert_to_column_insert(
-                        values[name], jobs, values
-                    )
-                    for name in columns
-                ),
-            )
-        )
 
     # Processing ----------------------------------------------------------------
 
@@ -405,6 +368,19 @@ class RetailInboundMessage(models.Model):
         )
         self.message_post(body=_("Processing failed: %(cause)s", cause=cause))
         _logger.info("Inbound message %s failed: %s", self.id, cause)
+
+    def _retail_job_killed(self, exception):
+        """retail_integration failed this message's job, filed as
+        ``exception``: the worker running it was killed too often."""
+        self.write(
+            {
+                "state": "failed",
+                "processed_at": fields.Datetime.now(),
+                "error": exception.cause,
+                "exception_id": exception.id,
+            }
+        )
+        self.message_post(body=_("Processing failed: %(cause)s", cause=exception.cause))
 
     # Actions -------------------------------------------------------------------
 

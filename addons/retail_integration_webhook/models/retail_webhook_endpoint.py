@@ -72,13 +72,7 @@ class RetailWebhookEndpoint(models.Model):
     )
     url = fields.Char("Webhook URL", compute="_compute_url")
     scheme = fields.Selection(
-        [
-            ("standard", "Standard Webhooks"),
-            ("shopify", "Shopify"),
-            ("woocommerce", "WooCommerce"),
-            ("stripe", "Stripe-style"),
-            ("github", "GitHub-style"),
-        ],
+        selection=lambda self: schemes.selection(),
         string="Signature Scheme",
         required=True,
         default="standard",
@@ -90,6 +84,7 @@ class RetailWebhookEndpoint(models.Model):
         inverse="_inverse_secret_fields",
         help="The secret the channel signs with. Stored encrypted, never shown again.",
     )
+    scheme_signs_timestamp = fields.Boolean(compute="_compute_scheme_signs_timestamp")
     secret_sealed = fields.Char(copy=False, groups="base.group_system")
     secret_is_set = fields.Boolean(compute="_compute_secret_is_set")
     secret_previous = fields.Char(
@@ -204,6 +199,12 @@ class RetailWebhookEndpoint(models.Model):
         for endpoint in self:
             token = endpoint.sudo().token
             endpoint.url = f"{base_url}{ROUTE}{token}" if token else False
+
+    @api.depends("scheme")
+    def _compute_scheme_signs_timestamp(self):
+        for endpoint in self:
+            scheme = schemes.SCHEMES.get(endpoint.scheme)
+            endpoint.scheme_signs_timestamp = bool(scheme and scheme.signs_timestamp)
 
     def _compute_message_count(self):
         groups = self.env["retail.inbound.message"]._read_group(
@@ -397,9 +398,8 @@ class RetailWebhookEndpoint(models.Model):
         limit = self.max_body_size
         if request.content_length and request.content_length > limit:
             return _reject(413, "body_too_large", f"The body exceeds {limit} bytes.")
-        if self.scheme == "woocommerce" and schemes.is_woocommerce_ping(
-            request.headers, request.form
-        ):
+        is_ping = schemes.SCHEMES[self.scheme].is_ping
+        if is_ping and is_ping(request.headers, request.form):
             return Outcome(200, {"status": "ping"})
         content_type = (
             request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -420,13 +420,13 @@ class RetailWebhookEndpoint(models.Model):
         if not body:
             return _reject(400, "empty_body", "The body is empty.")
         try:
-            verified = self._verify(request.headers, body)
+            verified = self._verify(request, body)
             text, payload = schemes.parse_json(body)
             return self._store(request, body, text, payload, verified)
         except schemes.Rejected as rejected:
             return _reject(rejected.status, rejected.code, rejected.reason)
 
-    def _verify(self, headers, body):
+    def _verify(self, request, body):
         try:
             secrets_ = [self._get_secret("secret")]
             until = self.previous_secret_until
@@ -464,8 +464,15 @@ class RetailWebhookEndpoint(models.Model):
             raise schemes.Rejected(
                 401, "no_secret", "The endpoint has no signing secret yet."
             )
-        verify = schemes.SCHEMES[self.scheme]
-        return verify(headers, body, secrets_, int(time.time()), self.tolerance)
+        signed = schemes.SignedRequest(
+            headers=request.headers,
+            body=body,
+            secrets=secrets_,
+            now=int(time.time()),
+            tolerance=self.tolerance,
+            url=request.url,
+        )
+        return schemes.SCHEMES[self.scheme].verify(signed)
 
     def _report_configuration(self, key, name, cause):
         """One exceptions inbox item per endpoint and ``key``, however many
@@ -490,7 +497,10 @@ class RetailWebhookEndpoint(models.Model):
         correlation_id = uuid.uuid4().hex
         body_hash = body_digest(body)
         body_key = None
-        if self.scheme in schemes.SIGNS_NO_TIMESTAMP and self.replay_window_hours:
+        if (
+            self.replay_window_hours
+            and not schemes.SCHEMES[self.scheme].signs_timestamp
+        ):
             body_key = body_hash
         values = dict(
             topic=topic,

@@ -1,4 +1,5 @@
 from . import test_schemes
+from . import test_scheme_registry
 from . import test_ratelog
 from . import test_receive
 from . import test_receive_keys

@@ -21,7 +21,8 @@ def lower(headers):
 class TestSchemes(BaseCase):
     def _verify(self, scheme, headers, body, secrets=None, now=NOW, tolerance=300):
         secrets = secrets or [SECRETS[scheme]]
-        return schemes.SCHEMES[scheme](lower(headers), body, secrets, now, tolerance)
+        request = schemes.SignedRequest(lower(headers), body, secrets, now, tolerance)
+        return schemes.SCHEMES[scheme].verify(request)
 
     def _assert_rejected(self, status, code, *args, **kwargs):
         with self.assertRaises(schemes.Rejected) as caught:
