@@ -90,11 +90,11 @@ def selection():
     return [(scheme.key, scheme.label) for scheme in SCHEMES.values()]
 
 
-def _hmac_sha256(secret, body):
+def hmac_sha256(secret, body):
     return hmac.new(secret.encode(), body, hashlib.sha256).digest()
 
 
-def _matches(candidates, expected):
+def matches_any(candidates, expected):
     """Constant-time: every candidate is compared with every expected value."""
     matched = False
     for candidate in candidates:
@@ -103,7 +103,7 @@ def _matches(candidates, expected):
     return matched
 
 
-def _require(headers, *names):
+def require_headers(headers, *names):
     values = [headers.get(name) for name in names]
     missing = [name for name, value in zip(names, values, strict=True) if not value]
     if missing:
@@ -126,13 +126,13 @@ def _check_age(timestamp, now, tolerance):
         raise Rejected(401, "future_timestamp", "The timestamp is in the future.")
 
 
-def _bad_signature():
+def bad_signature():
     return Rejected(401, "invalid_signature", "The signature does not match.")
 
 
 @register("standard", "Standard Webhooks", signs_timestamp=True)
 def verify_standard(req):
-    msg_id, timestamp, signature = _require(
+    msg_id, timestamp, signature = require_headers(
         req.headers, "webhook-id", "webhook-timestamp", "webhook-signature"
     )
     if not timestamp.isdigit():
@@ -144,19 +144,19 @@ def verify_standard(req):
     except standard_webhooks.InvalidSecret:
         valid = False
     if not valid:
-        raise _bad_signature()
+        raise bad_signature()
     _check_age(timestamp, req.now, req.tolerance)
     return Verified(msg_id, None, topic_in_body=True)
 
 
 def _check_base64_hmac(req, header):
     """The header holds the base64 HMAC-SHA256 of the body (Shopify, WooCommerce)."""
-    (signature,) = _require(req.headers, header)
+    (signature,) = require_headers(req.headers, header)
     expected = [
-        base64.b64encode(_hmac_sha256(s, req.body)).decode() for s in req.secrets
+        base64.b64encode(hmac_sha256(s, req.body)).decode() for s in req.secrets
     ]
-    if not _matches([signature.strip()], expected):
-        raise _bad_signature()
+    if not matches_any([signature.strip()], expected):
+        raise bad_signature()
 
 
 @register("shopify", "Shopify", signs_timestamp=False)
@@ -191,7 +191,7 @@ def verify_woocommerce(req):
 
 @register("stripe", "Stripe-style", signs_timestamp=True)
 def verify_stripe(req):
-    (header,) = _require(req.headers, "stripe-signature")
+    (header,) = require_headers(req.headers, "stripe-signature")
     parts = [item.split("=", 1) for item in header.split(",") if "=" in item]
     timestamps = [value for key, value in parts if key.strip() == "t"]
     signatures = [value.strip() for key, value in parts if key.strip() == "v1"]
@@ -200,9 +200,9 @@ def verify_stripe(req):
             401, "invalid_signature", "The Stripe-Signature header is malformed."
         )
     signed = timestamps[0].encode() + b"." + req.body
-    expected = [_hmac_sha256(s, signed).hex() for s in req.secrets]
-    if not _matches(signatures, expected):
-        raise _bad_signature()
+    expected = [hmac_sha256(s, signed).hex() for s in req.secrets]
+    if not matches_any(signatures, expected):
+        raise bad_signature()
     _check_age(timestamps[0], req.now, req.tolerance)
     # Stripe names the event in the body: its "id" is the delivery id.
     return Verified(None, None, topic_in_body=True)
@@ -210,10 +210,10 @@ def verify_stripe(req):
 
 @register("github", "GitHub-style", signs_timestamp=False)
 def verify_github(req):
-    (signature,) = _require(req.headers, "x-hub-signature-256")
-    expected = ["sha256=" + _hmac_sha256(s, req.body).hex() for s in req.secrets]
-    if not _matches([signature.strip()], expected):
-        raise _bad_signature()
+    (signature,) = require_headers(req.headers, "x-hub-signature-256")
+    expected = ["sha256=" + hmac_sha256(s, req.body).hex() for s in req.secrets]
+    if not matches_any([signature.strip()], expected):
+        raise bad_signature()
     headers = req.headers
     return Verified(headers.get("x-github-delivery"), headers.get("x-github-event"))
 

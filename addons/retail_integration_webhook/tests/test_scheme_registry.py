@@ -7,8 +7,8 @@ from ..lib import schemes
 
 def verify_shared_token(req):
     """A scheme of a module of its own: the secret itself in a header."""
-    (token,) = schemes._require(req.headers, "x-test-token")
-    if not schemes._matches([token], req.secrets):
+    (token,) = schemes.require_headers(req.headers, "x-test-token")
+    if not schemes.matches_any([token], req.secrets):
         raise schemes.Rejected(401, "invalid_signature", "Wrong token.")
     return schemes.Verified(
         req.headers.get("x-test-delivery"), req.headers.get("x-test-topic")
