@@ -140,7 +140,8 @@ class RetailInboundMessage(models.Model):
     @api.model
     def _insert_once(self, endpoint, **vals):
         """INSERT the message unless its delivery id (or its body key) is
-        known; None if it is.
+        known, or its delivery id is among the tombstones of deleted messages;
+        None if it is.
 
         The unique indexes decide between concurrent twins, not a prior read.
         A twin committed after this request's snapshot was taken makes
@@ -166,9 +167,12 @@ class RetailInboundMessage(models.Model):
                  correlation_id,
                  received_at, body, body_hash, body_key, headers, state, attempts,
                  create_uid, create_date, write_uid, write_date)
-            VALUES (%(endpoint)s, %(backend)s, %(company)s, %(topic)s, %(delivery_id)s,
-                    %(correlation_id)s, %(now)s, %(body)s, %(body_hash)s, %(body_key)s,
-                    %(headers)s, %(state)s, 0, %(uid)s, %(now)s, %(uid)s, %(now)s)
+            SELECT %(endpoint)s, %(backend)s, %(company)s, %(topic)s, %(delivery_id)s,
+                   %(correlation_id)s, %(now)s, %(body)s, %(body_hash)s, %(body_key)s,
+                   %(headers)s, %(state)s, 0, %(uid)s, %(now)s, %(uid)s, %(now)s
+            WHERE NOT EXISTS (
+                SELECT 1 FROM retail_inbound_tombstone
+                WHERE endpoint_id = %(endpoint)s AND delivery_id = %(delivery_id)s)
             ON CONFLICT DO NOTHING
             RETURNING id
             """,
@@ -429,14 +433,18 @@ class RetailInboundMessage(models.Model):
     @api.model
     def _gc_processed(self):
         """Cron: delete done and ignored messages past the retention period, in
-        small batches so that the table stays available under load."""
+        small batches so that the table stays available under load, keeping
+        a tombstone of each (and purging the tombstones past their horizon)."""
         days = int(config.get("retail_webhook_retention_days") or 30)
         limit = fields.Datetime.now() - timedelta(days=days)
         domain = [("state", "in", ("done", "ignored")), ("received_at", "<", limit)]
         deleted = 0
+        tombstones = self.env["retail.inbound.tombstone"]
         while True:
             batch = self.search(domain, limit=GC_BATCH)
             if not batch:
+                tombstones._gc()
                 return deleted
             deleted += len(batch)
+            tombstones._bury(batch)
             batch.unlink()

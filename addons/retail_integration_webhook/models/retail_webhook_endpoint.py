@@ -545,13 +545,18 @@ class RetailWebhookEndpoint(models.Model):
         return bool(self.env.cr.fetchall())
 
     def _answer_duplicate(self, delivery_id, body_hash):
-        """The answer to a message the endpoint already holds: by its delivery
-        id (with the same body, else a conflict), or by its body within the
+        """The answer to a message the endpoint already holds or held: by its
+        delivery id (with the same body, else a conflict), also after the
+        message was deleted (its tombstone), or by its body within the
         duplicate window."""
         self.env.cr.execute(
             """SELECT body_hash FROM retail_inbound_message
-               WHERE endpoint_id = %s AND delivery_id = %s""",
-            [self.id, delivery_id],
+               WHERE endpoint_id = %(id)s AND delivery_id = %(delivery_id)s
+               UNION ALL
+               SELECT body_hash FROM retail_inbound_tombstone
+               WHERE endpoint_id = %(id)s AND delivery_id = %(delivery_id)s
+               LIMIT 1""",
+            {"id": self.id, "delivery_id": delivery_id},
         )
         row = self.env.cr.fetchone()
         if row and row[0] != body_hash:

@@ -272,3 +272,32 @@ class TestProcessing(WebhookCase):
             self.assertEqual(self.Message._gc_processed(), 1)
         self.assertFalse(old_done.exists())
         self.assertTrue(old_failed.exists() and recent.exists())
+
+    def test_a_deleted_message_leaves_a_tombstone_that_refuses_it_again(self):
+        """A captured delivery replayed after its message's retention is still
+        a duplicate; the tombstone itself goes after its horizon."""
+        message = self._message(delivery_id="kept-for-400-days")
+        message._process()
+        message.received_at = fields.Datetime.now() - timedelta(days=31)
+        self.Message._gc_processed()
+        self.assertFalse(message.exists())
+        again = dict(topic="ping", body="{}", body_hash="h", headers={})
+        again.update(state="queued", correlation_id="c2")
+        self.assertIsNone(
+            self.Message._insert_once(
+                self.endpoint, delivery_id="kept-for-400-days", **again
+            )
+        )
+        outcome = self.endpoint._answer_duplicate("kept-for-400-days", "h")
+        self.assertEqual((outcome.status, outcome.body), (200, {"status": "duplicate"}))
+        Tombstone = self.env["retail.inbound.tombstone"]
+        tombstone = Tombstone.search([("delivery_id", "=", "kept-for-400-days")])
+        self.assertEqual(tombstone.endpoint_id, self.endpoint)
+        tombstone.received_at = fields.Datetime.now() - timedelta(days=401)
+        self.Message._gc_processed()
+        self.assertFalse(tombstone.exists())
+        self.assertTrue(
+            self.Message._insert_once(
+                self.endpoint, delivery_id="kept-for-400-days", **again
+            )
+        )

@@ -155,6 +155,23 @@ class TestReceiveKeys(WebhookCaseMixin, HttpCase):
         self.assertEqual(self._send("standard", body).status_code, 202)
         self.assertEqual(len(self._messages("standard")), 2)
 
+    def test_a_request_replayed_after_retention_is_not_processed_again(self):
+        body = ping_body("github", delivery_id="captured")
+        headers = sign("github", body, delivery_id="gh-captured")
+        self.assertEqual(
+            self._post(self.endpoints["github"], body, headers).status_code, 202
+        )
+        message = self._messages("github")
+        message._process()
+        message.received_at = fields.Datetime.now() - timedelta(days=31)
+        self.Message._gc_processed()
+        self.assertFalse(message.exists())
+        replay = self._post(self.endpoints["github"], body, headers)
+        self.assertEqual(
+            (replay.status_code, replay.json()["status"]), (200, "duplicate")
+        )
+        self.assertFalse(self._messages("github"))
+
     # The previous secret ---------------------------------------------------
 
     def _rotate(self, endpoint):
