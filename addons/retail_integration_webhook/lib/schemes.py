@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -250,6 +251,16 @@ def message_keys(verified, payload, body):
                 f"The {what} contains a NUL character or an unpaired surrogate.",
             )
     return topic or "unknown", delivery_id or f"sha256:{body_digest(body)}"
+
+
+CORRELATION_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._:-]{7,63}")
+
+
+def echoed_correlation_id(headers):
+    """The ``X-Correlation-Id`` a channel sends back, if it is well formed
+    (8 to 64 letters, digits and ``._:-``); else None."""
+    value = headers.get("x-correlation-id", "").strip()
+    return value if CORRELATION_ID.fullmatch(value) else None
 
 
 def parse_json(body):

@@ -275,7 +275,11 @@ class RetailInboundMessage(models.Model):
                 "started_at": fields.Datetime.now(),
             }
         )
-        handler = self._find_handler()
+        # What the handler changes carries the message's correlation id on
+        # (the records it creates, the outbox events they write).
+        handler = self.with_context(
+            retail_correlation_id=self.correlation_id
+        )._find_handler()
         if handler is None:
             result = _(
                 "No handler for topic %(topic)s of provider %(provider)s: "

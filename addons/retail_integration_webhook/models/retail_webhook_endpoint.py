@@ -494,7 +494,9 @@ class RetailWebhookEndpoint(models.Model):
             state = "ignored"
         elif self.backend_state != "active":
             state = "received"  # kept until the backend is active again
-        correlation_id = uuid.uuid4().hex
+        # A channel echoing the id of an event Odoo sent it continues that chain.
+        correlation_id = schemes.echoed_correlation_id(request.headers)
+        correlation_id = correlation_id or uuid.uuid4().hex
         body_hash = body_digest(body)
         body_key = None
         if (

@@ -121,6 +121,37 @@ class TestReceiveKeys(WebhookCaseMixin, HttpCase):
 
         return patch.object(type(self.Message), "_handle_ping", handle)
 
+    # Correlation ---------------------------------------------------------------
+
+    def test_an_echoed_correlation_id_continues_the_chain(self):
+        body = ping_body("standard")
+        echoed = "3f2c9a1e4b7d4c0f9e8a6b5c4d3e2f10"
+        headers = {**sign("standard", body), "X-Correlation-Id": echoed}
+        response = self._post(self.endpoints["standard"], body, headers)
+        self.assertEqual(response.headers["X-Correlation-Id"], echoed)
+        message = self._messages("standard")
+        self.assertEqual(message.correlation_id, echoed)
+        for hostile in ("x", "a b c d e f g h", "z" * 65, "<script>alert(1)</script>"):
+            body = json.dumps({"type": "ping", "n": hostile}).encode()
+            headers = {**sign("standard", body), "X-Correlation-Id": hostile}
+            answer = self._post(self.endpoints["standard"], body, headers)
+            self.assertNotEqual(answer.headers["X-Correlation-Id"], hostile)
+            self.assertEqual(len(answer.headers["X-Correlation-Id"]), 32)
+
+    def test_the_handler_runs_with_the_message_correlation_id(self):
+        body = ping_body("standard")
+        self._post(self.endpoints["standard"], body, sign("standard", body))
+        message = self._messages("standard")
+        seen = []
+
+        def handle(records, payload):
+            seen.append(records.env.context.get("retail_correlation_id"))
+            return "seen"
+
+        with patch.object(type(self.Message), "_handle_ping", handle):
+            message._process()
+        self.assertEqual(seen, [message.correlation_id])
+
     # Duplicate bodies on schemes without a signed timestamp ------------------
 
     def test_a_body_resent_with_a_new_delivery_id_is_a_duplicate(self):
