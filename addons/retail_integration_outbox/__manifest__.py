@@ -2,7 +2,7 @@
     "name": "Retail Integration: Outbox",
     "summary": "Business events written with the change, delivered signed (Standard "
     "Webhooks) with retry, circuit breaker, dead letter, coalescing and replay",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "Retail Integration for Odoo",

@@ -19,20 +19,31 @@ def is_storable(text):
 
 
 def storable(text, limit=None):
-    """``text`` with NUL dropped and lone surrogates replaced by U+FFFD,
-    cut to ``limit`` characters (an ellipsis marks the cut)."""
+    """``text`` with NUL dropped and lone surrogates replaced by U+FFFD, at
+    most ``limit`` characters (an ellipsis ends a cut text)."""
     text = _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else REPLACEMENT, text)
     if limit is not None and len(text) > limit:
-        text = text[:limit] + "…"
+        text = text[: limit - 1] + "…"
     return text
 
 
-def storable_bytes(data, limit=None):
-    """Bytes from outside (an HTTP answer) as storable text: invalid UTF-8
-    replaced, then as ``storable``."""
+def decode(data, encoding=None):
+    """Bytes as text in ``encoding`` (UTF-8 if none), undecodable bytes
+    replaced. An unknown encoding, or a codec that cannot replace (``idna``),
+    falls back to UTF-8."""
+    try:
+        return data.decode(encoding or "utf-8", "replace")
+    except (LookupError, UnicodeError):
+        return data.decode("utf-8", "replace")
+
+
+def storable_bytes(data, limit=None, encoding=None):
+    """Bytes from outside (an HTTP answer) as storable text: decoded as
+    ``decode`` does, then as ``storable``."""
     if limit is not None:
-        data = data[: limit * 4]  # decode no more than can be kept
-    return storable(data.decode("utf-8", errors="replace"), limit)
+        # A character is at most 4 bytes in UTF-8: the rest is never kept.
+        data = data[: 4 * (limit + 1)]
+    return storable(decode(data, encoding), limit)
 
 
 def storable_tree(value):

@@ -30,5 +30,7 @@ class TestStorableText(BaseCase):
         self.assertEqual(
             text.storable_bytes(b'{"ok": true}\x00\xff\xfe'), '{"ok": true}\ufffd\ufffd'
         )
-        self.assertEqual(text.storable_bytes(b"abcdef", limit=3), "abc…")
+        self.assertEqual(text.storable_bytes(b"abcdef", limit=3), "ab…")
+        self.assertEqual(text.storable_bytes(b"caf\xe9", encoding="latin-1"), "café")
+        self.assertEqual(text.storable_bytes(b"ok\xff", encoding="idna"), "ok\ufffd")
         self.assertEqual(text.storable("é" * 5, limit=5), "é" * 5)

@@ -11,6 +11,8 @@ The body a receiver gets is the canonical JSON (sorted keys, no spaces) of::
 import hashlib
 import json
 
+from odoo.addons.retail_integration.lib import text
+
 PAYLOAD_VERSION = 1
 
 ORDER_CONFIRMED = "order.confirmed"
@@ -88,6 +90,11 @@ def envelope(
     }
 
 
-def excerpt(text, limit=500):
-    text = (text or "").strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def excerpt(value, limit=500, encoding=None):
+    """``value`` (text, or bytes in ``encoding``: a receiver's answer, a
+    header, an error) as text any column takes (``text.storable``),
+    stripped, cut to ``limit`` characters."""
+    if isinstance(value, bytes):
+        # A character is at most 4 bytes in UTF-8: the rest is never shown.
+        value = text.decode(value[: 4 * (limit + 1)], encoding)
+    return text.storable(str(value or "").strip(), limit)

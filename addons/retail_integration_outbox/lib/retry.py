@@ -7,7 +7,9 @@ on. After the last attempt of the schedule a delivery is dead.
 
 import email.utils
 import random
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 DEFAULT_SCHEDULE = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
 DEFAULT_JITTER = 0.1
@@ -72,8 +74,10 @@ def parse_retry_after(value, now_ts):
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        seconds = int(value)
+    # ASCII digits only (str.isdigit() also takes "²", which int() refuses);
+    # a fraction is taken too, as some receivers send "2.0".
+    if re.fullmatch(r"\d+(\.\d+)?", value, re.ASCII):
+        seconds = float(value)  # inf for a huge number: capped below
     else:
         try:
             when = email.utils.parsedate_to_datetime(value)
@@ -121,6 +125,16 @@ def next_wait(outcome, schedule, attempts, jitter=DEFAULT_JITTER, rand=random.ra
     if outcome.retry_after is not None:
         return outcome.retry_after
     return wait
+
+
+def due_at(now, wait):
+    """The time ``wait`` seconds after ``now``, rounded up to the whole
+    second: never before the time asked, and comparable with the whole
+    seconds the dispatcher's clock has."""
+    when = now + timedelta(seconds=wait)
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+    return when
 
 
 def circuit_opens(consecutive_failures, threshold):

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import logging
 import time
@@ -13,7 +14,7 @@ from odoo.tools import config, format_datetime
 from odoo.addons.retail_integration.lib import standard_webhooks
 
 from ..lib import retry, ssrf
-from ..lib.events import PRICE_CHANGED, STOCK_LEVEL_CHANGED
+from ..lib.events import PRICE_CHANGED, STOCK_LEVEL_CHANGED, excerpt
 
 _logger = logging.getLogger(__name__)
 
@@ -123,17 +124,34 @@ class RetailEventSubscription(models.Model):
         help="Consecutive failed attempts that pause the subscription (0: never).",
     )
     state = fields.Selection(
-        [("healthy", "Healthy"), ("failing", "Failing"), ("paused", "Paused")],
+        [
+            ("healthy", "Healthy"),
+            ("failing", "Failing"),
+            ("paused", "Paused"),
+            ("stopped", "Stopped"),
+        ],
         default="healthy",
         required=True,
         readonly=True,
         tracking=True,
         copy=False,
+        help="Paused: the receiver keeps failing; it is probed with one delivery "
+        "from time to time and sending resumes when it answers. Stopped: it "
+        "answered 410 Gone, or its URL or secret is refused; nothing is sent "
+        "until someone clicks Resume. Events keep being queued for it in both "
+        "cases; archive the subscription to stop that.",
     )
     state_reason = fields.Char(readonly=True, copy=False)
     consecutive_failures = fields.Integer(readonly=True, copy=False)
     times_paused = fields.Integer(readonly=True, copy=False)
     probe_at = fields.Datetime("Next Probe", readonly=True, copy=False)
+    hold_until = fields.Datetime(
+        "Held Until",
+        readonly=True,
+        copy=False,
+        help="The receiver answered 429 or 503 with Retry-After: nothing is sent "
+        "to it before this time.",
+    )
     last_success = fields.Datetime(readonly=True, copy=False)
     delivery_ids = fields.One2many(
         "retail.outbox.delivery", "subscription_id", string="Deliveries"
@@ -362,7 +380,8 @@ class RetailEventSubscription(models.Model):
     # Operator actions ------------------------------------------------------
 
     def action_resume(self):
-        """Close the circuit (or re-enable after a 410) and send the backlog."""
+        """Close the circuit (or restart after a 410 or a refusal) and send the
+        backlog, in order. A receiver's Retry-After still holds."""
         self.write(
             {
                 "active": True,
@@ -377,6 +396,7 @@ class RetailEventSubscription(models.Model):
             self, _("The subscription was resumed.")
         )
         self._enqueue_dispatch()
+        return True
 
     def _retail_exception_retry(self):
         self.action_resume()
@@ -461,16 +481,20 @@ class RetailEventSubscription(models.Model):
         sub = self.sudo()
         if not sub.active or sub.backend_id.state != "active":
             return "inactive"
+        if sub.state == "stopped":
+            return "stopped: waits for Resume"
         if not sub._lock():
             # The holder looks for deliveries committed after it began before
             # it ends (``_schedule_next``): this job's are not left behind.
             return "another dispatcher is running"
         seen = sub._last_delivery_id()
-        now = fields.Datetime.now()
+        later = sub._resume_at()
+        if later:
+            sub._enqueue_dispatch(eta=later)
+            return f"{'held' if later == sub.hold_until else 'paused'} until {later}"
+        if sub.hold_until:
+            sub.hold_until = False  # over
         probing = sub.state == "paused"
-        if probing and sub.probe_at and sub.probe_at > now:
-            sub._enqueue_dispatch(eta=sub.probe_at)
-            return f"paused until {sub.probe_at}"
         policy = {
             "schedule": retry.parse_schedule(sub.retry_schedule),
             "jitter": sub.retry_jitter,
@@ -498,11 +522,11 @@ class RetailEventSubscription(models.Model):
                 for delivery, outcome, attempt in handled:
                     sub._record(delivery, outcome, attempt, policy, probing, delivered)
                     sent += 1
-                    # A probe is one delivery; a circuit that opens stops the run.
+                    # A probe is one delivery; a circuit that opens or a stop
+                    # ends the run.
                     stop = (
                         probing
-                        or sub.state == "paused"
-                        or not sub.active
+                        or sub.state in ("paused", "stopped")
                         or time.monotonic() > deadline
                     )
                     if stop:
@@ -511,6 +535,9 @@ class RetailEventSubscription(models.Model):
                 handled.close()
                 Delivery._mark_delivered_many(delivered)
             deliveries._release()
+            # So does a receiver's Retry-After, once the batch's results are
+            # recorded (``_deliver`` sent no more webhooks after it).
+            stop = stop or bool(sub._resume_at())
         more = stop and time.monotonic() > deadline
         sub._schedule_next(sent, more, seen)
         return f"{sent} sent, state {sub.state}"
@@ -570,6 +597,8 @@ class RetailEventSubscription(models.Model):
                 )
             )
         for delivery in deliveries:
+            if self._resume_at():
+                return  # the receiver asked to wait (Retry-After): no more now
             yield (delivery, *delivery._send(session, self, secrets))
 
     def _last_delivery_id(self):
@@ -595,11 +624,20 @@ class RetailEventSubscription(models.Model):
             )
             return cr.fetchone()[0]
 
+    def _resume_at(self):
+        """When this subscription may send again, if not now: the next probe
+        of a paused one, or the end of its receiver's Retry-After, whichever
+        is later. False if it may send now."""
+        now = fields.Datetime.now()
+        times = (self.hold_until, self.state == "paused" and self.probe_at)
+        return max((t for t in times if t and t > now), default=False)
+
     def _schedule_next(self, sent, more, seen=None):
-        if not self.active:
+        if not self.active or self.state == "stopped":
             return
-        if self.state == "paused":
-            self._enqueue_dispatch(eta=self.probe_at)
+        later = self._resume_at()
+        if later:
+            self._enqueue_dispatch(eta=later)
         elif more or (seen is not None and self._committed_since(seen)):
             # Work this run could not see: the next run starts once this one
             # commits (and releases the subscription).
@@ -625,6 +663,12 @@ class RetailEventSubscription(models.Model):
         ``retail.outbox.delivery._mark_delivered_many``; it is written now
         otherwise."""
         now = fields.Datetime.now()
+        # What a receiver or a connector answered goes into text columns:
+        # made safe here, for every delivery mode.
+        attempt = dict(
+            attempt, response_excerpt=excerpt(attempt.get("response_excerpt"))
+        )
+        outcome = dataclasses.replace(outcome, reason=excerpt(outcome.reason))
         if outcome.kind == retry.DELIVERED:
             if delivered is not None and not delivery.reported:
                 delivered.append((delivery, attempt))
@@ -649,19 +693,27 @@ class RetailEventSubscription(models.Model):
             return
         if outcome.kind == retry.GONE:
             delivery._mark_failed(outcome, attempt, now)
-            self.write(
-                {"active": False, "state": "paused", "state_reason": outcome.reason}
-            )
+            self.write({"state": "stopped", "state_reason": outcome.reason})
             self._report(
                 _(
                     "%(url)s answered 410 Gone: the receiver asks Odoo to stop "
-                    "sending. The subscription is disabled; its backlog is kept. "
-                    "Resume it once the receiver is back.",
+                    "sending. Sending is stopped; the events that occur meanwhile "
+                    "are kept for it, nothing is lost. Click Resume once the "
+                    "receiver is back: the refused delivery and everything since "
+                    "are sent, in order. Archive the subscription instead if it "
+                    "should no longer get events.",
                     url=self._target(),
                 ),
                 key="gone",
             )
             return
+        # To the microsecond: fields.Datetime.now() is up to a second behind.
+        answered = datetime.now()
+        if outcome.retry_after is not None:
+            # The receiver asked not to be sent anything before then.
+            until = retry.due_at(answered, outcome.retry_after)
+            if not self.hold_until or until > self.hold_until:
+                self.hold_until = until
         if probing:
             # The backlog does not age while the circuit is open.
             delivery._mark_failed(outcome, attempt, delivery.next_attempt, count=False)
@@ -672,10 +724,12 @@ class RetailEventSubscription(models.Model):
             if wait is None:
                 delivery._mark_dead(outcome, attempt)
             else:
-                delivery._mark_failed(outcome, attempt, now + timedelta(seconds=wait))
-        if not outcome.counts_for_circuit:
-            return
-        failures = self.consecutive_failures + 1
+                delivery._mark_failed(outcome, attempt, retry.due_at(answered, wait))
+        if not (outcome.counts_for_circuit or probing):
+            return  # a 429: the receiver paces us, it is not failing
+        # A probe that is answered 429 is not a failure, but it is probed
+        # again later.
+        failures = self.consecutive_failures + int(outcome.counts_for_circuit)
         vals = {"consecutive_failures": failures, "state_reason": outcome.reason}
         if probing or retry.circuit_opens(failures, self.circuit_threshold):
             paused = self.times_paused + 1
@@ -712,9 +766,10 @@ class RetailEventSubscription(models.Model):
         )
 
     def _refuse(self, deliveries, cause, key):
-        """Stop sending for a reason only a person can fix; keep the backlog."""
+        """Stop sending for a reason only a person can fix; keep the backlog
+        (and queueing events for it)."""
         deliveries._release()
-        self.write({"state": "paused", "active": False, "state_reason": cause})
+        self.write({"state": "stopped", "state_reason": cause})
         self.env["retail.sync.exception"]._report(
             cause,
             name=_("Outbox subscription %(name)s stopped", name=self.name),
@@ -726,18 +781,20 @@ class RetailEventSubscription(models.Model):
 
     @api.model
     def _cron_dispatch_due(self):
-        """Wake the subscriptions with due work no job is pending for."""
+        """Wake the subscriptions with due work no job is pending for: due
+        deliveries (a paused one: a due probe), and no Retry-After holding."""
         self.env.flush_all()
         self.env.cr.execute(
             """
             SELECT s.id FROM retail_event_subscription s
               JOIN retail_backend b ON b.id = s.backend_id AND b.state = 'active'
-             WHERE s.active AND (
-                   (s.state = 'paused' AND s.probe_at <= %(now)s)
-                OR (s.state != 'paused' AND EXISTS (
-                    SELECT 1 FROM retail_outbox_delivery d
-                     WHERE d.subscription_id = s.id AND d.state IN ('pending', 'failed')
-                       AND d.next_attempt <= %(now)s)))
+             WHERE s.active AND s.state != 'stopped'
+               AND (s.state != 'paused' OR s.probe_at <= %(now)s)
+               AND (s.hold_until IS NULL OR s.hold_until <= %(now)s)
+               AND EXISTS (
+                   SELECT 1 FROM retail_outbox_delivery d
+                    WHERE d.subscription_id = s.id AND d.state IN ('pending', 'failed')
+                      AND d.next_attempt <= %(now)s)
             """,
             {"now": fields.Datetime.now()},
         )

@@ -2,6 +2,7 @@ import logging
 import time
 from datetime import timedelta
 
+import psycopg2
 import requests
 
 from odoo import _, api, fields, models
@@ -74,13 +75,16 @@ DELIVERED_FIELDS = [
 ]
 
 
-def _text(response):
-    """The answer as text, without guessing its encoding (requests' ``text``
-    runs a character-set detector when the answer names none)."""
-    try:
-        return response.content.decode(response.encoding or "utf-8", "replace")
-    except LookupError:
-        return response.content.decode("utf-8", "replace")
+def _delivered_row(delivery, attempt):
+    """A row of MARK_DELIVERED."""
+    return (
+        delivery.id,
+        attempt["attempts"],
+        attempt["last_attempt"],
+        attempt["last_status_code"],
+        attempt["response_excerpt"],
+        attempt["latency_ms"],
+    )
 
 
 class RetailOutboxDelivery(models.Model):
@@ -199,7 +203,7 @@ class RetailOutboxDelivery(models.Model):
             }
         )
         start = time.perf_counter()
-        status, text = 0, ""
+        status, answer, encoding = 0, b"", None
         try:
             response = session.post(
                 subscription.url,
@@ -208,7 +212,10 @@ class RetailOutboxDelivery(models.Model):
                 timeout=subscription.timeout,
                 allow_redirects=False,
             )
-            status, text = response.status_code, _text(response)
+            # The charset the answer names, never guessed (requests' ``text``
+            # runs a character-set detector when it names none).
+            status, answer = response.status_code, response.content
+            encoding = response.encoding
             outcome = retry.classify_response(
                 status, response.headers.get("Retry-After"), time.time()
             )
@@ -230,7 +237,7 @@ class RetailOutboxDelivery(models.Model):
             "attempts": self.attempts + 1,
             "last_attempt": fields.Datetime.now(),
             "last_status_code": status,
-            "response_excerpt": excerpt(text),
+            "response_excerpt": excerpt(answer, encoding=encoding),
             "latency_ms": int((time.perf_counter() - start) * 1000),
         }
 
@@ -243,20 +250,32 @@ class RetailOutboxDelivery(models.Model):
             return
         self.env.flush_all()
         now = fields.Datetime.now()
-        rows = [
-            (
-                delivery.id,
-                attempt["attempts"],
-                attempt["last_attempt"],
-                attempt["last_status_code"],
-                attempt["response_excerpt"],
-                attempt["latency_ms"],
-            )
-            for delivery, attempt in results
-        ]
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self._write_delivered([_delivered_row(*r) for r in results], now)
+        except (ValueError, psycopg2.DataError):
+            # A value the database refuses (``_record`` makes the answer safe;
+            # a connector's other values may not be): each row on its own, and
+            # one still refused without its answer. It was delivered all the
+            # same: sending it again would duplicate it.
+            _logger.warning("Outbox: a delivered batch is recorded row by row")
+            for delivery, attempt in results:
+                try:
+                    with self.env.cr.savepoint(flush=False):
+                        self._write_delivered([_delivered_row(delivery, attempt)], now)
+                except (ValueError, psycopg2.DataError):
+                    _logger.exception(
+                        "Outbox: delivery %s is recorded without its answer",
+                        delivery.id,
+                    )
+                    bare = (delivery.id, delivery.attempts + 1, now, None, None, None)
+                    self._write_delivered([bare], now)
+        self.browse([d.id for d, _a in results]).invalidate_recordset(DELIVERED_FIELDS)
+
+    @api.model
+    def _write_delivered(self, rows, now):
         values = SQL(", ").join(SQL(DELIVERED_ROW, *row) for row in rows)
         self.env.cr.execute(SQL(MARK_DELIVERED, now, self.env.uid, now, values))
-        self.browse([row[0] for row in rows]).invalidate_recordset(DELIVERED_FIELDS)
 
     def _mark_delivered(self, attempt):
         reported = self.reported

@@ -6,3 +6,4 @@ from . import test_dispatch
 from . import test_subscription
 from . import test_ui
 from . import test_deliver
+from . import test_rpc_actions

@@ -19,7 +19,9 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 class Receiver:
     """Records what it is sent; ``answer(request) -> (status, headers, delay)``
-    decides the reply (200 by default)."""
+    or ``(status, headers, delay, body)`` decides the reply (200 by default).
+    Each request records when it arrived and when it was answered
+    (``received_at``, ``answered_at``: time.time())."""
 
     def __init__(self, secret=SECRET):
         self.verifier = Webhook(secret)
@@ -40,18 +42,23 @@ class Receiver:
                 except WebhookVerificationError:
                     verified = False
                 request = {
+                    "received_at": time.time(),
                     "headers": headers,
                     "body": body,
                     "json": json.loads(body),
                     "verified": verified,
                 }
-                status, extra, delay = (receiver.answer or (lambda r: (200, {}, 0)))(
-                    request
-                )
+                status, extra, delay, *custom = (
+                    receiver.answer or (lambda r: (200, {}, 0))
+                )(request)
                 receiver.received.append(request)
                 if delay:
                     time.sleep(delay)
-                reply = b'{"ok": true}' if status < 300 else b'{"error": "nope"}'
+                if custom:
+                    reply = custom[0]
+                else:
+                    reply = b'{"ok": true}' if status < 300 else b'{"error": "nope"}'
+                request["answered_at"] = time.time()
                 try:
                     self.send_response(status)
                     for name, value in extra.items():
@@ -78,8 +85,10 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
-    def reply(self, status, headers=None, delay=0):
-        self.answer = lambda request: (status, headers or {}, delay)
+    def reply(self, status, headers=None, delay=0, body=None):
+        """Answer every request so (``body``: bytes; a small JSON by default)."""
+        answer = (status, headers or {}, delay) + ((body,) if body is not None else ())
+        self.answer = lambda request: answer
 
 
 def unused_barcode(env):
@@ -170,13 +179,15 @@ class OutboxCase(RetailCase):
         return (subscription or self.subscription)._dispatch()
 
     def make_due(self):
-        """Let time pass: every waiting delivery and probe is due now."""
+        """Let time pass: every waiting delivery and probe is due now, and no
+        receiver's Retry-After holds any more."""
         self.env["retail.outbox.delivery"].search([]).write(
             {"next_attempt": "2000-01-01 00:00:00"}
         )
         self.env["retail.event.subscription"].search([("probe_at", "!=", False)]).write(
             {"probe_at": "2000-01-01 00:00:00"}
         )
+        self.env["retail.event.subscription"].search([]).hold_until = False
 
     def make_order(self, qty=1.0):
         return self.env["sale.order"].create(

@@ -7,6 +7,7 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..lib import retry
 from .common import OutboxCase
@@ -16,7 +17,8 @@ MODE = ("test_api", "Test API")
 
 class FakeConnector:
     """Records each batch it is called with; ``answer(envelope)`` gives the
-    (status, Outcome) of each delivery (delivered by default)."""
+    (status, Outcome) of each delivery (delivered by default), or
+    (status, Outcome, attempt values that replace the usual ones)."""
 
     def __init__(self):
         self.batches = []
@@ -47,7 +49,9 @@ class TestDeliver(OutboxCase):
                 yield from original(self, deliveries, session, secret)
                 return
             results = connector.call(deliveries)
-            for delivery, (status, outcome) in zip(deliveries, results, strict=True):
+            for delivery, (status, outcome, *vals) in zip(
+                deliveries, results, strict=True
+            ):
                 yield (
                     delivery,
                     outcome,
@@ -57,6 +61,7 @@ class TestDeliver(OutboxCase):
                         "last_status_code": status,
                         "response_excerpt": f"batch of {len(deliveries)}",
                         "latency_ms": 1,
+                        **(vals[0] if vals else {}),
                     },
                 )
 
@@ -204,7 +209,7 @@ class TestDeliver(OutboxCase):
         )
         self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
 
-    def test_gone_disables_and_unhandled_deliveries_are_released(self):
+    def test_gone_stops_and_unhandled_deliveries_are_released(self):
         self.only("order.confirmed")
         for _i in range(3):
             self.make_order().action_confirm()
@@ -212,10 +217,47 @@ class TestDeliver(OutboxCase):
         self.connector.answer = lambda env: (410, retry.classify_response(410))
         self.dispatch()
         self.assertRecordValues(
-            self.subscription, [{"active": False, "state": "paused"}]
+            self.subscription, [{"active": True, "state": "stopped"}]
         )
         self.assertEqual(
             self.deliveries().mapped("state"), ["failed", "pending", "pending"]
+        )
+
+    def test_a_connectors_bad_values_do_not_roll_back_the_batch(self):
+        """Text with NUL or a lone surrogate is made safe; a number the
+        database refuses costs that delivery its recorded answer, not the
+        batch (the job failed and every delivery was sent again)."""
+        self.only("order.confirmed")
+        for _i in range(4):
+            self.make_order().action_confirm()
+        self.commit_hooks()
+        delivered = retry.classify_response(200)
+        answers = iter(
+            [
+                (200, delivered, {"response_excerpt": "a\x00b\ud800"}),
+                (200, delivered, {"latency_ms": 2**40}),
+                (500, retry.Outcome(retry.RETRY, "HTTP 500: \x00bad\udfff")),
+                (200, delivered),
+            ]
+        )
+        self.connector.answer = lambda env: next(answers)
+        with mute_logger(
+            "odoo.sql_db",
+            "odoo.addons.retail_integration_outbox.models.retail_outbox_delivery",
+        ):
+            self.assertEqual(self.dispatch(), "4 sent, state healthy")
+        self.env.flush_all()
+        self.assertEqual(
+            [
+                (d.state, d.attempts, d.response_excerpt, d.latency_ms, d.last_error)
+                for d in self.deliveries()
+            ],
+            [
+                ("delivered", 1, "ab\ufffd", 1, False),
+                ("delivered", 1, False, 0, False),
+                ("failed", 1, "batch of 4", 1, "HTTP 500: bad\ufffd"),
+                ("delivered", 1, "batch of 4", 1, False),
+            ],
         )
 
     def test_url_and_secret_only_for_webhooks(self):

@@ -1,5 +1,6 @@
 import socket
-from datetime import timedelta
+import time
+from datetime import timedelta, timezone
 from unittest.mock import patch
 
 import requests
@@ -33,6 +34,37 @@ class TestDispatch(OutboxCase):
     def assertSoon(self, when, seconds, slack=5):
         expected = fields.Datetime.now() + timedelta(seconds=seconds)
         self.assertLessEqual(abs((when - expected).total_seconds()), slack)
+
+    def open_exceptions(self, source):
+        return self.env["retail.sync.exception"].search(
+            [
+                ("source_model", "=", source._name),
+                ("source_id", "in", source.ids),
+                ("state", "=", "new"),
+            ]
+        )
+
+    def waiting_jobs(self):
+        """This subscription's dispatch jobs waiting to run."""
+        return self.env["queue.job"].search(
+            [
+                (
+                    "identity_key",
+                    "like",
+                    f"retail_outbox_dispatch:{self.subscription.id}",
+                ),
+                ("state", "=", "pending"),
+            ]
+        )
+
+    def dispatch_until_sent(self, count, seconds=5):
+        """Run the dispatcher, as its jobs and the cron would, until the
+        receiver got ``count`` requests."""
+        limit = time.monotonic() + seconds
+        while len(self.receiver.received) < count and time.monotonic() < limit:
+            self.dispatch()
+            time.sleep(0.02)
+        self.assertEqual(len(self.receiver.received), count)
 
     def test_every_delivery_verifies_with_the_reference_library(self):
         self.add_stock(5)
@@ -143,32 +175,65 @@ class TestDispatch(OutboxCase):
         self.assertEqual(delivery.state, "delivered")
         self.assertEqual(exception.state, "resolved")
 
-    def test_410_disables_the_subscription_and_keeps_the_backlog(self):
+    def test_410_stops_the_subscription_and_keeps_the_backlog(self):
         self.only("order.confirmed")
         self.receiver.reply(410)
         self.confirm_orders(3)
         self.dispatch()
         self.assertEqual(len(self.receiver.received), 1)
         self.assertRecordValues(
-            self.subscription, [{"active": False, "state": "paused"}]
+            self.subscription, [{"active": True, "state": "stopped"}]
         )
         self.assertEqual(
             self.deliveries().mapped("state"), ["failed", "pending", "pending"]
         )
-        self.assertTrue(
-            self.env["retail.sync.exception"].search(
-                [
-                    ("source_model", "=", self.subscription._name),
-                    ("source_id", "=", self.subscription.id),
-                    ("state", "=", "new"),
-                ]
-            )
-        )
+        self.assertTrue(self.open_exceptions(self.subscription))
+        self.assertEqual(self.dispatch(), "stopped: waits for Resume")
+        self.assertEqual(len(self.receiver.received), 1)
         self.receiver.reply(200)
         self.subscription.action_resume()
         self.make_due()
         self.dispatch()
         self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
+
+    def test_events_during_a_410_stop_are_sent_on_resume(self):
+        """410 -> rename a product -> Resume -> the rename arrives, in order."""
+        self.only("product.changed")
+        self.receiver.reply(410)
+        self.product.name = "Widget, refused"
+        self.commit_hooks()
+        self.dispatch()
+        self.product.name = "Widget, renamed while stopped"
+        self.commit_hooks()
+        self.assertEqual(len(self.deliveries()), 2, "the rename is queued for it")
+        self.assertEqual(self.subscription.state, "stopped")
+        exception = self.open_exceptions(self.subscription)
+        self.assertIn("nothing is lost", exception.cause)
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 1, "nothing sent while stopped")
+        self.receiver.reply(200)
+        self.subscription.action_resume()
+        self.dispatch()
+        self.assertEqual(
+            [r["json"]["data"]["name"] for r in self.receiver.received],
+            ["Widget, refused", "Widget, refused", "Widget, renamed while stopped"],
+        )
+        self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
+        self.assertEqual(exception.state, "resolved")
+
+    def test_an_archived_subscription_gets_no_events(self):
+        """Archiving is a person's choice to stop: events are not queued for
+        an archived subscription (the documented difference with a stop)."""
+        self.only("product.changed")
+        self.subscription.active = False
+        self.product.name = "Widget, renamed while archived"
+        self.commit_hooks()
+        self.assertFalse(self.deliveries())
+        self.subscription.action_resume()
+        self.assertTrue(self.subscription.active)
+        self.product.name = "Widget, renamed again"
+        self.commit_hooks()
+        self.assertEqual(len(self.deliveries()), 1)
 
     def test_429_honours_retry_after_without_tripping_the_circuit(self):
         self.only("order.confirmed")
@@ -368,16 +433,17 @@ class TestDispatch(OutboxCase):
             self.assertTrue(self.dispatch().startswith("refused"))
         self.assertEqual(self.receiver.received, [])
         self.assertRecordValues(
-            self.subscription, [{"state": "paused", "active": False}]
+            self.subscription, [{"state": "stopped", "active": True}]
         )
         self.assertEqual(self.deliveries().state, "pending")
-        exception = self.env["retail.sync.exception"].search(
-            [
-                ("source_model", "=", self.subscription._name),
-                ("source_id", "=", self.subscription.id),
-            ]
-        )
+        exception = self.open_exceptions(self.subscription)
         self.assertEqual(exception.kind, "configuration")
+        self.confirm_orders(1)
+        self.assertEqual(len(self.deliveries()), 2, "events kept while stopped")
+        self.subscription.action_resume()
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 2)
+        self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
 
     def test_retention_removes_old_delivered_only(self):
         self.only("order.confirmed")
@@ -445,3 +511,194 @@ class TestDispatch(OutboxCase):
         self.assertIn("Refused at connect time", delivery.last_error)
         self.assertIn("127.0.0.1", delivery.last_error)
         self.assertTrue(self.subscription.active)
+
+    # Receiver answers that no column takes ----------------------------------
+
+    def assertStorable(self, text):
+        self.assertNotIn("\x00", text)
+        text.encode("utf-8")  # no lone surrogate
+
+    def test_an_answer_with_nul_bytes_is_recorded(self):
+        """A 200 or a 500 whose body holds NUL and invalid UTF-8 is recorded
+        (excerpt made safe), with the rest of the batch; a dead one reaches
+        the inbox."""
+        self.only("order.confirmed")
+        self.subscription.write({"retry_schedule": "0", "circuit_threshold": 0})
+        body = b'{"ok": true}\x00\xff\xfe'
+        self.receiver.answer = lambda r: (
+            200 if len(self.receiver.received) != 1 else 500,
+            {},
+            0,
+            body,
+        )
+        self.confirm_orders(3)
+        self.assertEqual(self.dispatch(), "3 sent, state healthy")
+        self.env.flush_all()
+        first, second, third = self.deliveries()
+        self.assertRecordValues(
+            first | second | third,
+            [
+                {"state": "delivered", "attempts": 1, "last_status_code": 200},
+                {"state": "dead", "attempts": 1, "last_status_code": 500},
+                {"state": "delivered", "attempts": 1, "last_status_code": 200},
+            ],
+        )
+        for delivery in first | second | third:
+            self.assertEqual(delivery.response_excerpt, '{"ok": true}\ufffd\ufffd')
+        self.assertEqual(
+            self.open_exceptions(second).detail, '{"ok": true}\ufffd\ufffd'
+        )
+
+    def test_answers_in_any_charset_are_recorded(self):
+        """Charsets that decode to a lone surrogate or a NUL, or whose codec
+        cannot replace, and invalid UTF-8: each delivery is recorded."""
+        self.only("order.confirmed")
+        answers = [
+            ("text/plain; charset=unicode_escape", b"\\ud800 \\x00 a"),
+            ("text/plain; charset=idna", b"b\xff"),
+            ("text/plain; charset=undefined", b"c"),
+            ("application/json", b'{"d": "\xc3\x28"}'),
+        ]
+        self.receiver.answer = lambda r: (
+            200,
+            {"Content-Type": answers[len(self.receiver.received)][0]},
+            0,
+            answers[len(self.receiver.received)][1],
+        )
+        self.confirm_orders(len(answers))
+        self.dispatch()
+        self.env.flush_all()
+        deliveries = self.deliveries()
+        self.assertEqual(set(deliveries.mapped("state")), {"delivered"})
+        for delivery in deliveries:
+            self.assertStorable(delivery.response_excerpt)
+        self.assertEqual(
+            deliveries.mapped("response_excerpt"),
+            ["\ufffd  a", "b\ufffd", "c", '{"d": "\ufffd("}'],
+        )
+
+    def test_an_unreadable_retry_after_is_ignored(self):
+        """'²' passes str.isdigit() and fails int(): the answer is recorded
+        as a 429 without a Retry-After, not an error that fails the job."""
+        self.only("order.confirmed")
+        self.receiver.reply(429, {"Retry-After": "\xb2"})
+        self.confirm_orders(1)
+        self.dispatch()
+        delivery = self.deliveries()
+        self.assertRecordValues(
+            delivery, [{"state": "failed", "attempts": 1, "last_status_code": 429}]
+        )
+        self.assertSoon(delivery.next_attempt, 5)
+        self.assertFalse(self.subscription.hold_until)
+
+    # Never before the time asked ---------------------------------------------
+
+    def at_mid_second(self):
+        """Wait until half a second past a whole second: a wait cut to whole
+        seconds would then come half a second early."""
+        time.sleep((1.5 - time.time() % 1) % 1)
+
+    def timestamp(self, when):
+        return when.replace(tzinfo=timezone.utc).timestamp()
+
+    def test_retry_after_is_waited_in_full(self):
+        self.only("order.confirmed")
+        self.receiver.answer = lambda r: (
+            (429, {"Retry-After": "1"}, 0)
+            if not self.receiver.received
+            else (200, {}, 0)
+        )
+        self.confirm_orders(1)
+        self.at_mid_second()
+        self.dispatch()
+        delivery = self.deliveries()
+        first = self.receiver.received[0]
+        self.assertGreaterEqual(
+            self.timestamp(delivery.next_attempt), first["answered_at"] + 1
+        )
+        self.dispatch_until_sent(2)
+        self.assertGreaterEqual(
+            self.receiver.received[1]["received_at"], first["answered_at"] + 1
+        )
+        self.assertEqual(delivery.state, "delivered")
+
+    def test_a_scheduled_wait_is_waited_in_full(self):
+        self.only("order.confirmed")
+        self.subscription.retry_schedule = "0, 1s"
+        self.receiver.answer = lambda r: (
+            500 if not self.receiver.received else 200,
+            {},
+            0,
+        )
+        self.confirm_orders(1)
+        self.at_mid_second()
+        self.dispatch()
+        first = self.receiver.received[0]
+        self.assertGreaterEqual(
+            self.timestamp(self.deliveries().next_attempt), first["answered_at"] + 1
+        )
+        self.dispatch_until_sent(2)
+        self.assertGreaterEqual(
+            self.receiver.received[1]["received_at"], first["answered_at"] + 1
+        )
+
+    def test_retry_after_holds_the_whole_subscription(self):
+        """Retry-After is about the receiver: the rest of the batch waits too,
+        and so do deliveries that are due."""
+        self.only("order.confirmed")
+        self.receiver.reply(429, {"Retry-After": "60"})
+        self.confirm_orders(3)
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 1)
+        self.assertSoon(self.subscription.hold_until, 60, slack=2)
+        self.assertEqual(
+            self.deliveries().mapped("state"), ["failed", "pending", "pending"]
+        )
+        self.deliveries().next_attempt = "2000-01-01 00:00:00"  # due, but held
+        self.assertEqual(self.dispatch(), f"held until {self.subscription.hold_until}")
+        self.assertEqual(len(self.receiver.received), 1)
+        self.waiting_jobs().button_done()  # they ran
+        self.env["retail.event.subscription"]._cron_dispatch_due()
+        self.assertFalse(self.waiting_jobs(), "the cron leaves a held one alone")
+        self.receiver.reply(200)
+        self.subscription.hold_until = fields.Datetime.now() - timedelta(seconds=1)
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 4)
+        self.assertFalse(self.subscription.hold_until)
+
+    def test_a_probe_answered_429_waits_as_asked(self):
+        """A paused subscription's probe answered 429 + Retry-After is not sent
+        again before then (it was sent again at once, over and over)."""
+        self.only("order.confirmed")
+        self.subscription.circuit_threshold = 1
+        self.receiver.reply(503)
+        self.confirm_orders(2)
+        self.dispatch()
+        self.assertEqual(self.subscription.state, "paused")
+        self.make_due()
+        self.receiver.reply(429, {"Retry-After": "1800"})
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 2, "the probe")
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 2, "not again before its time")
+        self.assertEqual(self.subscription.state, "paused")
+        self.assertSoon(self.subscription.hold_until, 1800, slack=2)
+        self.assertGreater(self.subscription.probe_at, fields.Datetime.now())
+        self.assertEqual(self.dispatch(), f"held until {self.subscription.hold_until}")
+
+    def test_a_paused_subscription_without_backlog_does_not_spin(self):
+        """A paused subscription whose probe time came and that has nothing
+        to send enqueues no further run (it enqueued one at once, for ever)."""
+        self.only("order.confirmed")
+        self.subscription.write({"retry_schedule": "0", "circuit_threshold": 1})
+        self.receiver.reply(503)
+        self.confirm_orders(1)
+        self.dispatch()
+        self.assertRecordValues(self.subscription, [{"state": "paused"}])
+        self.assertEqual(self.deliveries().state, "dead")
+        self.make_due()
+        self.waiting_jobs().button_done()  # the one that runs now
+        self.assertEqual(self.dispatch(), "0 sent, state paused")
+        self.assertFalse(self.waiting_jobs())
+        self.env["retail.event.subscription"]._cron_dispatch_due()
+        self.assertFalse(self.waiting_jobs())

@@ -54,3 +54,27 @@ class TestEvents(BaseCase):
     def test_excerpt(self):
         self.assertEqual(events.excerpt("  ok "), "ok")
         self.assertEqual(len(events.excerpt("x" * 1000, 10)), 10)
+
+    def test_excerpt_is_safe_for_text_columns(self):
+        def assert_safe(text):
+            self.assertNotIn("\x00", text)
+            text.encode("utf-8")  # no lone surrogate
+
+        answer = events.excerpt(b'{"ok": true}\x00\xff\xfe')
+        assert_safe(answer)
+        self.assertEqual(answer, '{"ok": true}\ufffd\ufffd')
+        self.assertEqual(events.excerpt("a\x00b\ud800c\udfff"), "ab\ufffdc\ufffd")
+        # A charset that makes a lone surrogate or a NUL of escapes.
+        escaped = events.excerpt(b"x \\ud800 \\x00 y", encoding="unicode_escape")
+        assert_safe(escaped)
+        self.assertEqual(escaped, "x \ufffd  y")
+        # Unknown charsets and codecs that cannot replace fall back to UTF-8.
+        for charset in ("no-such-charset", "idna", "rot13", "undefined"):
+            with self.subTest(charset=charset):
+                self.assertEqual(
+                    events.excerpt(b"ok\xff", encoding=charset), "ok\ufffd"
+                )
+        self.assertEqual(events.excerpt(b"caf\xe9", encoding="latin-1"), "café")
+        self.assertEqual(events.excerpt(None), "")
+        cut = events.excerpt(b"\x00" + "é".encode() * 1000, 10)
+        self.assertEqual(cut, "é" * 9 + "…")

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from odoo.tests import BaseCase, tagged
 
 from ..lib import retry
@@ -48,6 +50,38 @@ class TestRetry(BaseCase):
         )
         self.assertIsNone(retry.parse_retry_after("whenever", now))
         self.assertEqual(retry.parse_retry_after("999999999", 0), retry.MAX_RETRY_AFTER)
+
+    def test_retry_after_takes_ascii_numbers_only(self):
+        # "²" is a digit to str.isdigit() and an error to int(); a header
+        # arrives decoded as Latin-1, so a receiver can send it.
+        self.assertIsNone(retry.parse_retry_after("\xb2", 0))
+        self.assertIsNone(retry.parse_retry_after("\u0661\u0662", 0))
+        # Longer than int() takes (4300 digits): capped, as any long wait.
+        self.assertEqual(retry.parse_retry_after("9" * 5000, 0), retry.MAX_RETRY_AFTER)
+        self.assertEqual(retry.parse_retry_after(" 15 ", 0), 15)
+        self.assertEqual(retry.parse_retry_after("2.5", 0), 2.5)
+        self.assertIsNone(retry.parse_retry_after("1e3", 0))
+
+    def test_due_at_is_never_before_the_time_asked(self):
+        now = datetime(2024, 1, 1, 10, 0, 0, 500000)
+        self.assertEqual(retry.due_at(now, 15), datetime(2024, 1, 1, 10, 0, 16))
+        self.assertEqual(
+            retry.due_at(datetime(2024, 1, 1, 10, 0, 0, 900000), 3),
+            datetime(2024, 1, 1, 10, 0, 4),
+        )
+        self.assertEqual(
+            retry.due_at(datetime(2024, 1, 1, 10, 0, 0), 2.25),
+            datetime(2024, 1, 1, 10, 0, 3),
+        )
+        exact = datetime(2024, 1, 1, 10, 0, 0)
+        self.assertEqual(retry.due_at(exact, 15), datetime(2024, 1, 1, 10, 0, 15))
+        for micro in range(0, 1000000, 99991):
+            for wait in (0, 0.3, 1, 14.5, 3600):
+                now = datetime(2024, 1, 1, 10, 0, 0, micro)
+                due = retry.due_at(now, wait)
+                self.assertEqual(due.microsecond, 0)
+                self.assertGreaterEqual((due - now).total_seconds(), wait)
+                self.assertLess((due - now).total_seconds(), wait + 1)
 
     def test_retry_after_replaces_the_schedule_but_not_the_end(self):
         outcome = retry.classify_response(429, "42")
