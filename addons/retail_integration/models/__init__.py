@@ -1,4 +1,5 @@
 from . import retail_secret_mixin
+from . import retail_correlated_mixin
 from . import retail_backend
 from . import retail_external_ref
 from . import retail_sync_exception

@@ -5,7 +5,16 @@ from .tools import partner_data, refs_data
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "retail.correlated.mixin"]
+
+    def _retail_correlation_id(self):
+        # An invoice made by a person carries on its order's flow.
+        orders = self.line_ids.sale_line_ids.order_id
+        return super()._retail_correlation_id() or next(
+            (o.retail_correlation_id for o in orders if o.retail_correlation_id),
+            False,
+        )
 
     def _invoice_paid_hook(self):
         res = super()._invoice_paid_hook()

@@ -197,6 +197,7 @@ class RetailOutboxDelivery(models.Model):
             {
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
+                "X-Correlation-Id": self.event_id.correlation_id,
                 **standard_webhooks.headers(
                     secrets[0], self.webhook_id, timestamp, body, *secrets[1:]
                 ),

@@ -195,7 +195,10 @@ class RetailOutboxEvent(models.Model):
             return
         self = self.sudo()
         routes = self.env["retail.event.subscription"]._routes()
-        correlation = self.env.context.get("retail_correlation_id") or str(uuid.uuid4())
+        # The flow that caused the change, else the flow the record belongs to
+        # (an order imported from a channel), else a new one.
+        in_context = self.env.context.get("retail_correlation_id")
+        new_flow = str(uuid.uuid4())
         # Which captured records still exist: one query per model.
         ids_by_model = {}
         for _type, model, res_id, _scope in pending:
@@ -213,6 +216,9 @@ class RetailOutboxEvent(models.Model):
             if data is None or (before is not None and ev.digest(data) == before):
                 continue
             company = record._retail_outbox_company(scope)
+            correlation = in_context or new_flow
+            if not in_context and "retail_correlation_id" in record._fields:
+                correlation = record._retail_correlation_id() or new_flow
             subscriptions = [
                 sub
                 for sub in routes.get(event_type, ())

@@ -5,7 +5,8 @@ from .tools import partner_data, product_data, refs_data
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "retail.correlated.mixin"]
 
     def _action_confirm(self):
         res = super()._action_confirm()

@@ -5,7 +5,12 @@ from .tools import partner_data, product_data, refs_data
 
 
 class StockPicking(models.Model):
-    _inherit = "stock.picking"
+    _name = "stock.picking"
+    _inherit = ["stock.picking", "retail.correlated.mixin"]
+
+    def _retail_correlation_id(self):
+        # A picking validated by a person carries on its order's flow.
+        return super()._retail_correlation_id() or self.sale_id.retail_correlation_id
 
     def _action_done(self):
         res = super()._action_done()

@@ -155,6 +155,13 @@ class OutboxCase(RetailCase):
         self.receiver.received = []
         self.receiver.answer = None
 
+    def only(self, *event_types):
+        """The subscription wants these event types only."""
+        types = self.env["retail.outbox.event.type"].search(
+            [("code", "in", event_types)]
+        )
+        self.subscription.event_type_ids = [(6, 0, types.ids)]
+
     def commit_hooks(self):
         """Run what happens when the transaction commits: events are written."""
         self.env.cr.flush()

@@ -165,6 +165,41 @@ class TestCapture(OutboxCase):
         self.assertEqual(data["sale_order"]["name"], order.name)
         self.assertEqual(data["lines"][0]["quantity"], 2)
 
+    def test_one_correlation_id_from_the_channels_order_to_its_shipment(self):
+        """An order made while a flow runs (a webhook's handler) keeps the
+        flow's id; its confirmation, the delivery to a receiver (envelope and
+        header) and the shipment validated later by a person all carry it.
+        An order made in the UI starts a flow of its own."""
+        self.add_stock(5)
+        self.only("order.confirmed", "shipment.dispatched")
+        flow = "4b1c0f7e2d9a4e6b8c3f5a7d9e1b2c4d"
+        in_flow = self.env["sale.order"].with_context(retail_correlation_id=flow)
+        order = in_flow.create(self.make_order().copy_data()[0])
+        order.action_confirm()
+        self.commit_hooks()
+        self.assertEqual(order.retail_correlation_id, flow)
+        self.assertEqual(self.events("order.confirmed", order).correlation_id, flow)
+        picking = order.picking_ids
+        picking.move_ids.quantity = 1
+        picking.with_context(retail_correlation_id=False).button_validate()
+        self.commit_hooks()
+        self.assertEqual(
+            self.events("shipment.dispatched", picking).correlation_id, flow
+        )
+        self.dispatch()
+        self.assertEqual(len(self.receiver.received), 2)
+        for request in self.receiver.received:
+            self.assertTrue(request["verified"])
+            self.assertEqual(request["json"]["correlation_id"], flow)
+            self.assertEqual(request["headers"]["x-correlation-id"], flow)
+        by_hand = (self.make_order(), self.make_order())
+        for other in by_hand:  # two clicks, two transactions
+            other.action_confirm()
+            self.commit_hooks()
+        own = [self.events("order.confirmed", o).correlation_id for o in by_hand]
+        self.assertNotIn(flow, own)
+        self.assertNotEqual(own[0], own[1])
+
     def test_product_changed_only_for_fields_channels_see(self):
         self.commit_hooks()
         before = len(self.events("product.changed", self.product))

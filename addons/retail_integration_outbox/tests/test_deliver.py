@@ -84,12 +84,6 @@ class TestDeliver(OutboxCase):
         self.connector.batches = []
         self.connector.answer = None
 
-    def only(self, *event_types):
-        types = self.env["retail.outbox.event.type"].search(
-            [("code", "in", event_types)]
-        )
-        self.subscription.event_type_ids = [(6, 0, types.ids)]
-
     def sent(self):
         return [
             (env["data"].get("name"), env["type"])

@@ -25,12 +25,6 @@ class TestDispatch(OutboxCase):
             orders |= order
         return orders
 
-    def only(self, *event_types):
-        types = self.env["retail.outbox.event.type"].search(
-            [("code", "in", event_types)]
-        )
-        self.subscription.event_type_ids = [(6, 0, types.ids)]
-
     def assertSoon(self, when, seconds, slack=5):
         expected = fields.Datetime.now() + timedelta(seconds=seconds)
         self.assertLessEqual(abs((when - expected).total_seconds()), slack)
