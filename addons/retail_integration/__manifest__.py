@@ -2,7 +2,7 @@
     "name": "Retail Integration",
     "summary": "Channel backends, external references, encrypted secrets and "
     "the exceptions inbox for storefront, POS and carrier integrations",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "Retail Integration for Odoo",
@@ -15,6 +15,7 @@
         "security/retail_integration_rules.xml",
         "data/queue_job_channel_data.xml",
         "data/retail_integration_actions.xml",
+        "data/retail_job_watch_data.xml",
         "views/retail_backend_views.xml",
         "views/retail_external_ref_views.xml",
         "views/retail_sync_exception_views.xml",

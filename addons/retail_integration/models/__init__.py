@@ -3,3 +3,5 @@ from . import retail_correlated_mixin
 from . import retail_backend
 from . import retail_external_ref
 from . import retail_sync_exception
+from . import retail_job_lock
+from . import retail_backend_jobs

@@ -8,3 +8,4 @@ from . import test_external_ref
 from . import test_sync_exception
 from . import test_security
 from . import test_ui
+from . import test_dead_jobs
