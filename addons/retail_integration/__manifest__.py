@@ -8,7 +8,7 @@
     "author": "Retail Integration for Odoo",
     "website": "https://github.com/retail-integration/retail-integration",
     "depends": ["mail", "product", "queue_job", "sales_team", "stock"],
-    "external_dependencies": {"python": ["cryptography"]},
+    "external_dependencies": {"python": ["cryptography", "requests"]},
     "data": [
         "security/retail_integration_groups.xml",
         "security/ir.model.access.csv",

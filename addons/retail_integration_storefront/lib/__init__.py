@@ -1,4 +1,8 @@
-"""Plain Python, no ORM: what a storefront order is and how each provider's
-payload becomes one; the channels' API clients; where a product is listed on a
-channel and what it is told. Models call down into this package, never the
-reverse."""
+"""Plain Python, no ORM: each provider's adapter in a package of its own
+(``generic``, ``shopify``, ``woocommerce``: its mapper to the core's canonical
+order, its API client), registered by key in ``adapter.ADAPTERS``; where a
+product is listed on a channel and what it is told (``listing``); what an
+answer means for an outbox delivery (``export``). Models call down into this
+package, never the reverse. Importing it registers the providers."""
+
+from . import generic, shopify, woocommerce

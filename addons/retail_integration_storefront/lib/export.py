@@ -6,9 +6,8 @@ says which kind of answer it was: delivered (or nothing to do), throttled
 (retried on the subscription's schedule, then dead into the inbox).
 """
 
+from odoo.addons.retail_integration.lib.api_errors import Throttled
 from odoo.addons.retail_integration_outbox.lib import retry
-
-from .clients import Throttled
 
 
 def delivered(reason):
@@ -28,7 +27,8 @@ def failed(err):
     return retry.Outcome(retry.RETRY, str(err))
 
 
-def refused(message):
-    """The channel refused this one item (a data error): the schedule runs
-    out and the delivery goes dead into the inbox, unless fixed before."""
+def retry_refused(message):
+    """The channel refused this one item (a data error): retried on the
+    schedule, which runs out and sends the delivery dead into the inbox,
+    unless it is fixed before."""
     return retry.Outcome(retry.RETRY, message)

@@ -2,7 +2,8 @@
 of the product per backend, and the value a channel is given.
 
 The key holds every id the outbound calls need, so one index lookup of the
-core's ``retail.external.ref`` finds them:
+core's ``retail.external.ref`` finds them; each provider's adapter writes and
+reads its own keys, which start with its ``listing_prefix``:
 
 - Shopify ``shopify:<product id>/<variant id>/<inventory item id>``
 - WooCommerce ``woo:<product id>/<variation id>`` (``0``: a simple product)
@@ -14,30 +15,27 @@ Order imports bind other ids of the same product (the channel's variant id,
 import math
 from collections import namedtuple
 
-Listing = namedtuple("Listing", "provider product_id variant_id inventory_item_id")
+from .adapter import ADAPTERS
 
-PREFIXES = {"shopify": "shopify:", "woocommerce": "woo:"}
+Listing = namedtuple("Listing", "provider product_id variant_id inventory_item_id")
 
 
 def listing_key(provider, product_id, variant_id=None, inventory_item_id=None):
-    if provider == "shopify":
-        return f"shopify:{product_id}/{variant_id}/{inventory_item_id}"
-    return f"woo:{product_id}/{variant_id or 0}"
+    return ADAPTERS[provider].listing_key(product_id, variant_id, inventory_item_id)
 
 
 def parse_listing(external_id):
     """The Listing of a key, or None if ``external_id`` is not one."""
     text = external_id or ""
-    for provider, prefix in PREFIXES.items():
-        if not text.startswith(prefix):
-            continue
-        parts = text[len(prefix) :].split("/")
-        if provider == "shopify" and len(parts) == 3 and all(parts):
-            return Listing(provider, parts[0], parts[1], parts[2])
-        if provider == "woocommerce" and len(parts) == 2 and all(parts):
-            variation = None if parts[1] == "0" else parts[1]
-            return Listing(provider, parts[0], variation, None)
+    for adapter in ADAPTERS.values():
+        if adapter.listing_prefix and text.startswith(adapter.listing_prefix):
+            return adapter.parse_listing_key(text)
     return None
+
+
+def product_fields(listing):
+    """The fields of the channel item ``listing`` that a product push sets."""
+    return ADAPTERS[listing.provider].product_fields(listing)
 
 
 def published_quantity(free_qty, safety_buffer):

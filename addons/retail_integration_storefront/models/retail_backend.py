@@ -1,29 +1,28 @@
-import logging
-from datetime import timedelta
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.retail_integration.lib.api_errors import ApiError
 
-from ..lib.canonical import MappingError
-from ..lib.clients import (
-    ApiError,
-    ShopifyClient,
-    Throttled,
-    Unavailable,
-    WooCommerceClient,
-)
-from ..lib.mappers import ORDER_MAPPERS
+from ..lib.adapter import ADAPTERS, Settings
 
-_logger = logging.getLogger(__name__)
 
-# Orders changed this long before the watermark are fetched again: clocks
-# differ, and a channel may commit an order after stamping it.
-PULL_OVERLAP = timedelta(minutes=5)
+def _product_setting_field(string, xmlid, **kwargs):
+    """A product the importer puts on order lines, the module's own by default."""
+    return fields.Many2one(
+        "product.product",
+        string,
+        default=lambda self: self.env.ref(
+            f"retail_integration_storefront.{xmlid}", raise_if_not_found=False
+        ),
+        check_company=True,
+        **kwargs,
+    )
 
 
 class RetailBackend(models.Model):
+    """A storefront backend's settings and its connection to the channel,
+    through the adapter registered for its provider (``lib/adapter.py``)."""
+
     _inherit = "retail.backend"
 
     provider = fields.Selection(
@@ -40,15 +39,16 @@ class RetailBackend(models.Model):
         default="2025-01",
         help="Shopify Admin API version used in the GraphQL URL.",
     )
+    storefront_location_id = fields.Char(
+        "Shopify Location",
+        help="Global id of the Shopify location the stock is published to "
+        "(gid://shopify/Location/...). Empty: the shop's first location, filled in "
+        "at the first push or connection test.",
+    )
     storefront_import_orders = fields.Boolean(
         "Import Orders",
         default=True,
         help="Turn the channel's order webhooks into sale orders.",
-    )
-    storefront_pull_orders = fields.Boolean(
-        "Pull Missed Orders",
-        help="A scheduled job fetches the orders changed since the last pull "
-        "through the channel's API, so that orders missed by webhooks arrive too.",
     )
     storefront_auto_confirm = fields.Boolean(
         "Confirm When Paid",
@@ -66,42 +66,45 @@ class RetailBackend(models.Model):
         check_company=True,
         help="Maps the products' taxes on imported orders. Empty: the customer's.",
     )
-    storefront_shipping_product_id = fields.Many2one(
-        "product.product",
-        "Shipping Product",
-        default=lambda self: self.env.ref(
-            "retail_integration_storefront.product_storefront_shipping",
-            raise_if_not_found=False,
-        ),
-        check_company=True,
+    storefront_shipping_product_id = _product_setting_field(
+        "Shipping Product", "product_storefront_shipping"
     )
-    storefront_discount_product_id = fields.Many2one(
-        "product.product",
-        "Discount Product",
-        default=lambda self: self.env.ref(
-            "retail_integration_storefront.product_storefront_discount",
-            raise_if_not_found=False,
-        ),
-        check_company=True,
+    storefront_discount_product_id = _product_setting_field(
+        "Discount Product", "product_storefront_discount"
     )
-    storefront_fee_product_id = fields.Many2one(
-        "product.product",
+    storefront_fee_product_id = _product_setting_field(
         "Fees Product",
-        default=lambda self: self.env.ref(
-            "retail_integration_storefront.product_storefront_fee",
-            raise_if_not_found=False,
-        ),
-        check_company=True,
+        "product_storefront_fee",
         help="Carries WooCommerce fees, Shopify tips and duties, one line each "
         "named after it. Its taxes apply to the fees the channel taxed.",
     )
-    storefront_pulled_until = fields.Datetime(
-        "Orders Pulled Until",
-        copy=False,
-        help="Watermark of the pull import: orders changed after it are fetched next.",
-    )
+    # What the provider's adapter supports, for the form.
+    storefront_has_api = fields.Boolean(compute="_compute_storefront_provider")
+    storefront_has_api_version = fields.Boolean(compute="_compute_storefront_provider")
+    storefront_has_locations = fields.Boolean(compute="_compute_storefront_provider")
+    storefront_credentials_help = fields.Char(compute="_compute_storefront_provider")
     sale_order_ids = fields.One2many("sale.order", "retail_backend_id")
     sale_order_count = fields.Integer(compute="_compute_sale_order_count")
+
+    @api.depends("provider")
+    def _compute_storefront_provider(self):
+        for backend in self:
+            adapter = ADAPTERS.get(backend.provider)
+            backend.storefront_has_api = bool(adapter and adapter.has_api)
+            backend.storefront_has_api_version = bool(
+                adapter and adapter.has_api_version
+            )
+            backend.storefront_has_locations = bool(adapter and adapter.has_locations)
+            help_ = []
+            for name, label in (adapter.credentials if adapter else {}).items():
+                help_.append(
+                    _(
+                        "Save the %(credential)s as %(field)s.",
+                        credential=label,
+                        field=self._fields[name].string,
+                    )
+                )
+            backend.storefront_credentials_help = " ".join(help_)
 
     def _compute_sale_order_count(self):
         groups = self.env["sale.order"]._read_group(
@@ -119,144 +122,119 @@ class RetailBackend(models.Model):
         return action
 
     @api.model
-    def _cron_pull_orders(self):
-        """Cron: one pull job per active storefront backend whose pull is on."""
-        backends = self.search(
-            [
-                ("state", "=", "active"),
-                ("channel_type", "=", "storefront"),
-                ("storefront_pull_orders", "=", True),
-                ("provider", "in", ("shopify", "woocommerce")),
-            ]
-        )
-        for backend in backends:
-            backend._with_delay(
-                backend,
-                description=_("Pull orders of %(name)s", name=backend.name),
-                identity_key=f"retail_storefront_pull:{backend.id}",
-            )._pull_orders()
-        return backends
+    def _storefront_api_providers(self):
+        """The providers with an API to call (pull, publish, reconcile)."""
+        return ADAPTERS.keys(lambda adapter: adapter.has_api)
 
-    def _retail_exception_retry(self):
-        """The inbox's Retry on a failed pulled order: pull again now."""
-        for backend in self:
-            backend._with_delay(
-                backend, description=_("Pull orders of %(name)s", name=backend.name)
-            )._pull_orders()
+    def _storefront_adapter(self):
+        """The adapter class of the backend's provider."""
+        self.ensure_one()
+        adapter = ADAPTERS.get(self.provider)
+        if not adapter:
+            raise UserError(
+                _("Provider %(provider)s is not a storefront.", provider=self.provider)
+            )
+        return adapter
 
-    def _storefront_client(self):
+    def _storefront_connect(self):
+        """The provider's adapter, connected to the channel's API with the
+        backend's settings and credentials."""
         self.ensure_one()
         if not self.storefront_shop_url:
             raise UserError(_("Backend %(name)s has no shop URL.", name=self.name))
-        if self.provider == "shopify":
-            token = self._get_secret("api_secret")
-            if not token:
-                raise UserError(
-                    _("Backend %(name)s has no Shopify access token.", name=self.name)
-                )
-            return ShopifyClient(
-                self.storefront_shop_url,
-                token,
-                self.storefront_api_version or "2025-01",
-            )
-        if self.provider == "woocommerce":
-            key, secret = self._get_secret("api_key"), self._get_secret("api_secret")
-            if not key or not secret:
-                raise UserError(
-                    _(
-                        "Backend %(name)s has no WooCommerce consumer key and secret.",
-                        name=self.name,
-                    )
-                )
-            return WooCommerceClient(self.storefront_shop_url, key, secret)
-        raise UserError(
-            _(
-                "Provider %(provider)s has no API to pull orders from.",
-                provider=self.provider,
-            )
-        )
-
-    def _pull_orders(self):
-        """Job: import the orders changed since the watermark, through the same
-        mapper and importer as the webhooks. Throttling and outages retry the
-        job; an order that fails goes to the inbox and is fetched again next
-        time (the watermark stops before it)."""
-        self.ensure_one()
-        if self.state != "active" or not self.storefront_pull_orders:
-            return _("Pull import is off or the backend is not active.")
-        started = fields.Datetime.now()
-        since = (
-            self.storefront_pulled_until and self.storefront_pulled_until - PULL_OVERLAP
-        )
-        mapper = ORDER_MAPPERS[self.provider]
-        importer = self.env["retail.storefront.importer"]
-        newest, oldest_failed = None, None
-        imported = failed = 0
-        try:
-            client = self._storefront_client()
-            for payload in client.orders_since(since):
-                try:
-                    with self.env.cr.savepoint():
-                        order = mapper(payload)
-                        importer._import_order(self, order)
-                    imported += 1
-                    if order.updated_at:
-                        newest = max(newest or order.updated_at, order.updated_at)
-                except (MappingError, UserError) as err:
-                    failed += 1
-                    moment = self._pull_report(payload, err)
-                    if moment:
-                        oldest_failed = min(oldest_failed or moment, moment)
-        except Throttled as err:
-            if not imported:
-                raise RetryableJobError(str(err), seconds=err.retry_after) from err
-            self._with_delay(self, eta=err.retry_after)._pull_orders()
-            _logger.info(
-                "Pull of backend %s throttled after %s orders: continues later",
-                self.id,
-                imported,
-            )
-        except Unavailable as err:
-            raise RetryableJobError(str(err), seconds=30) from err
-        except (ApiError, UserError) as err:
-            self.env["retail.sync.exception"].sudo()._report(
+        adapter = self._storefront_adapter()
+        if not adapter.has_api:
+            raise UserError(
                 _(
-                    "Orders could not be pulled from %(name)s: %(error)s",
-                    name=self.name,
-                    error=err,
-                ),
-                name=_("Order pull of %(name)s failed", name=self.name),
-                backend=self,
-                kind="connection" if isinstance(err, ApiError) else "configuration",
-                source=self,
-                key="pull:api",
+                    "Provider %(provider)s has no API to call.",
+                    provider=self.provider,
+                )
             )
-            return _("The pull failed: %(error)s", error=err)
-        else:
-            newest = newest or started
-        watermark = min((m for m in (newest, oldest_failed) if m), default=None)
-        if watermark:
-            self.storefront_pulled_until = watermark
-        return _(
-            "%(imported)s order(s) imported or already up to date, %(failed)s failed.",
-            imported=imported,
-            failed=failed,
+        secrets = {name: self._get_secret(name) for name in adapter.credentials}
+        missing = [
+            label for name, label in adapter.credentials.items() if not secrets[name]
+        ]
+        if missing:
+            raise UserError(
+                _(
+                    "Backend %(name)s has no %(credentials)s.",
+                    name=self.name,
+                    credentials=", ".join(missing),
+                )
+            )
+        return adapter(
+            Settings(
+                shop_url=self.storefront_shop_url,
+                api_version=self.storefront_api_version or "",
+                **secrets,
+            )
         )
 
-    def _pull_report(self, payload, err):
-        """Inbox item for one pulled order; its update time, if readable."""
-        order_id = str(payload.get("id") if isinstance(payload, dict) else "?")[:64]
-        cause = str(err.args[0]) if err.args else str(err)
+    def _storefront_client(self):
+        """The API client of the channel (see ``_storefront_connect``)."""
+        return self._storefront_connect().client
+
+    def _storefront_location(self, adapter):
+        """The location stock is published to, for channels that publish
+        stock per location (found once); None for the others."""
+        self.ensure_one()
+        if not adapter.has_locations:
+            return None
+        if not self.storefront_location_id:
+            self.sudo().storefront_location_id = adapter.primary_location()
+        return self.storefront_location_id
+
+    def _storefront_product_refs(self, domain, order=None):
+        """The external references of products in this backend that
+        ``domain`` selects (listings, channel variant ids, SKUs)."""
+        return (
+            self.env["retail.external.ref"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("res_model", "=", "product.product"),
+                    *domain,
+                ],
+                order=order,
+            )
+        )
+
+    def _storefront_job_failed(self, err, cause, name, key):
+        """Inbox item of a job that met an API error (a connection problem)
+        or a UserError (a configuration problem)."""
         self.env["retail.sync.exception"].sudo()._report(
             cause,
-            name=_("Pulled order %(id)s could not be imported", id=order_id),
+            name=name,
             backend=self,
-            kind=getattr(err, "kind", "data"),
+            kind="connection" if isinstance(err, ApiError) else "configuration",
             source=self,
-            key=f"pull:{getattr(err, 'key', None) or order_id + ':' + cause}",
-            vals=getattr(err, "vals", None),
+            key=key,
         )
+
+    def _notify(self, message, kind="success"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": kind, "message": message, "sticky": False},
+        }
+
+    def action_storefront_test_connection(self):
+        self.ensure_one()
+        adapter = self._storefront_connect()
         try:
-            return ORDER_MAPPERS[self.provider](payload).updated_at
-        except MappingError:
-            return None
+            channel = adapter.connection_label()
+            location = self._storefront_location(adapter)
+        except ApiError as err:
+            raise UserError(
+                _("The connection test failed: %(error)s", error=err)
+            ) from err
+        if location:
+            return self._notify(
+                _(
+                    "Connected to %(channel)s; stock goes to %(location)s.",
+                    channel=channel,
+                    location=location,
+                )
+            )
+        return self._notify(_("Connected to %(channel)s.", channel=channel))

@@ -4,18 +4,16 @@ from odoo import _, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.retail_integration.lib.parsing import MappingError
 
-from ..lib.canonical import MappingError
-from ..lib.mappers import ORDER_MAPPERS, shopify_refund
+from ..lib.adapter import ADAPTERS, DELETE, IMPORT, REFUND, RESTORE
 
-ORDER = "_handle_storefront_order"
-# What a topic says about the order even when its payload is older news.
-TOPIC_HINTS = {
-    "order.paid": {"financial_status": "paid"},
-    "orders/paid": {"financial_status": "paid"},
-    "order.cancelled": {"status": "cancelled"},
-    "orders/cancelled": {"status": "cancelled"},
-    "order.refunded": {"financial_status": "refunded"},
+# What a topic asks for → the handler that does it.
+HANDLERS = {
+    IMPORT: "_handle_storefront_order",
+    RESTORE: "_handle_storefront_order_restored",
+    DELETE: "_handle_storefront_order_deleted",
+    REFUND: "_handle_storefront_refund",
 }
 UNPAID = ("pending", "authorized", "partially_paid")
 
@@ -24,41 +22,23 @@ class RetailInboundMessage(models.Model):
     _inherit = "retail.inbound.message"
 
     def _webhook_handlers(self):
+        """The topics of every registered storefront provider."""
         handlers = super()._webhook_handlers()
-        for topic in (
-            "order.created",
-            "order.updated",
-            "order.paid",
-            "order.cancelled",
-            "order.refunded",
-        ):
-            handlers[("generic", topic)] = ORDER
-        for topic in (
-            "orders/create",
-            "orders/updated",
-            "orders/paid",
-            "orders/cancelled",
-        ):
-            handlers[("shopify", topic)] = ORDER
-        handlers[("shopify", "refunds/create")] = "_handle_storefront_refund"
-        for topic in ("order.created", "order.updated", "order.restored"):
-            handlers[("woocommerce", topic)] = ORDER
-        handlers[("woocommerce", "order.deleted")] = "_handle_storefront_order_deleted"
+        for adapter in ADAPTERS.values():
+            for topic, action in adapter.webhook_topics.items():
+                handlers[(adapter.key, topic)] = HANDLERS[action]
         return handlers
 
     def _storefront_canonical(self, payload):
-        """The canonical order of ``payload`` (a Standard Webhooks envelope for
-        the generic provider), with what the topic itself says."""
-        provider = self.backend_id.provider
-        if provider == "generic" and isinstance(payload, dict) and "data" in payload:
-            payload = payload["data"]
+        """The canonical order of ``payload``, with what the topic itself says."""
+        adapter = self.backend_id._storefront_adapter()
         try:
-            order = ORDER_MAPPERS[provider](payload)
+            order = adapter.webhook_order(payload)
         except MappingError as err:
             raise UserError(
                 _("The order cannot be read: %(error)s", error=err)
             ) from err
-        hints = dict(TOPIC_HINTS.get(self.topic, {}))
+        hints = dict(adapter.topic_hints.get(self.topic, {}))
         if (
             hints.get("financial_status") == "paid"
             and order.financial_status not in UNPAID
@@ -79,17 +59,20 @@ class RetailInboundMessage(models.Model):
             backend=self.backend_id.name,
         )
 
-    def _handle_storefront_order(self, payload):
+    def _handle_storefront_order(self, payload, restore=False):
         off = self._storefront_import_off()
         if off:
             return off
         order = self._storefront_canonical(payload)
         sale, summary = self.env["retail.storefront.importer"]._import_order(
-            self.backend_id, order, restore=self.topic == "order.restored"
+            self.backend_id, order, restore=restore
         )
         if sale:
             self._link_document(sale)
         return summary
+
+    def _handle_storefront_order_restored(self, payload):
+        return self._handle_storefront_order(payload, restore=True)
 
     def _handle_storefront_order_deleted(self, payload):
         off = self._storefront_import_off()
@@ -109,18 +92,21 @@ class RetailInboundMessage(models.Model):
         if off:
             return off
         try:
-            order_id, refund_id, refunded = shopify_refund(payload)
+            refund = self.backend_id._storefront_adapter().map_refund(payload)
         except MappingError as err:
             raise UserError(
                 _("The refund cannot be read: %(error)s", error=err)
             ) from err
         sale, summary = self.env["retail.storefront.importer"]._record_refund(
-            self.backend_id, order_id, refund_id, refunded
+            self.backend_id, refund
         )
         if not sale:
             # The order's own webhook is late: wait for it.
             raise RetryableJobError(
-                _("Order %(id)s of this refund is not imported yet.", id=order_id),
+                _(
+                    "Order %(id)s of this refund is not imported yet.",
+                    id=refund.order_external_id,
+                ),
                 seconds=30,
             )
         self._link_document(sale)

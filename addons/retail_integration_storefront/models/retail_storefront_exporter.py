@@ -3,6 +3,7 @@ import logging
 from odoo import _, api, models
 from odoo.exceptions import UserError
 
+from odoo.addons.retail_integration.lib.api_errors import ApiError, Throttled
 from odoo.addons.retail_integration.models.retail_external_ref import (
     ExternalRefConflict,
 )
@@ -14,7 +15,7 @@ from odoo.addons.retail_integration_outbox.lib.events import (
 )
 
 from ..lib import export
-from ..lib.clients import ApiError, Throttled
+from ..lib.adapter import Shipment
 from ..lib.listing import format_price, parse_listing, published_quantity
 
 _logger = logging.getLogger(__name__)
@@ -28,12 +29,13 @@ HANDLERS = {
 
 
 def _refused(message):
-    return export.refused(message), 422, message
+    return export.retry_refused(message), 422, message
 
 
 class RetailStorefrontExporter(models.AbstractModel):
-    """Outbox deliveries of a storefront backend → the channel's API, one call
-    per batch where the API allows it. Every method fills ``results``
+    """Outbox deliveries of a storefront backend → the channel's API through
+    the provider's adapter, one call per batch where the API allows it. Every
+    method fills ``results``
     ({delivery id: (retry.Outcome, HTTP-like status, text)}) as it learns
     them, so what was done before an error is kept."""
 
@@ -44,15 +46,11 @@ class RetailStorefrontExporter(models.AbstractModel):
     def _deliver(self, backend, deliveries):
         results = {}
         try:
-            client = backend._storefront_client()
-            location = (
-                backend._storefront_location(client)
-                if backend.provider == "shopify"
-                else None
-            )
+            adapter = backend._storefront_connect()
+            location = backend._storefront_location(adapter)
         except (ApiError, UserError) as err:
             outcome = export.failed(err) if isinstance(err, ApiError) else None
-            outcome = outcome or export.refused(str(err.args[0]))
+            outcome = outcome or export.retry_refused(str(err.args[0]))
             return {
                 d.id: (outcome, getattr(err, "status", 0), str(err)) for d in deliveries
             }
@@ -75,7 +73,7 @@ class RetailStorefrontExporter(models.AbstractModel):
                     )
                 continue
             try:
-                getattr(self, handler)(backend, client, location, group, results)
+                getattr(self, handler)(backend, adapter, location, group, results)
             except ApiError as err:
                 answer = (export.failed(err), err.status, str(err))
                 if isinstance(err, Throttled):
@@ -87,20 +85,11 @@ class RetailStorefrontExporter(models.AbstractModel):
     # Listings ------------------------------------------------------------
 
     @api.model
-    def _listings(self, backend, client, location, products):
+    def _listings(self, backend, adapter, location, products):
         """{product id: Listing} of the products sold on the channel. Products
         not bound yet are looked up by SKU (one call per 50 or 100) and bound."""
-        refs = (
-            self.env["retail.external.ref"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("res_model", "=", "product.product"),
-                    ("res_id", "in", products.ids),
-                ],
-                order="id",
-            )
+        refs = backend._storefront_product_refs(
+            [("res_id", "in", products.ids)], order="id"
         )
         listings = {}
         for ref in refs:
@@ -112,20 +101,12 @@ class RetailStorefrontExporter(models.AbstractModel):
             by_sku = {}
             for product in missing:
                 by_sku.setdefault(product.default_code, product)
-            for item in self._channel_items(backend, client, location, list(by_sku)):
+            for item in adapter.channel_items(location, list(by_sku)):
                 product = by_sku.get(item["sku"])
                 if product and product.id not in listings:
                     if self._bind_listing(backend, product, item["key"]):
                         listings[product.id] = parse_listing(item["key"])
         return listings
-
-    @api.model
-    def _channel_items(self, backend, client, location, skus=None):
-        if backend.provider == "shopify":
-            return client.variants(location, skus)
-        if skus is None:
-            return client.catalogue()
-        return client.products_by_sku(skus)
 
     @api.model
     def _bind_listing(self, backend, product, key):
@@ -156,19 +137,17 @@ class RetailStorefrontExporter(models.AbstractModel):
                 wanted.setdefault(value, []).append(delivery)
         return wanted
 
-    def _push(self, backend, client, location, items, results, kind):
+    def _push(self, adapter, location, items, results, kind):
         """Send ``items`` ([(delivery, Listing, value)]) in the provider's batch
         calls and record each delivery's result."""
-        refused = self._send(
-            backend, client, location, [(lst, value) for _d, lst, value in items], kind
+        if not items:
+            return
+        refused = adapter.push(
+            location, kind, [(lst, value) for _d, lst, value in items]
         )
         for index, (delivery, _listing, value) in enumerate(items):
             if index in refused:
-                results[delivery.id] = (
-                    export.refused(refused[index]),
-                    422,
-                    refused[index],
-                )
+                results[delivery.id] = _refused(refused[index])
             else:
                 results[delivery.id] = (
                     export.delivered(_("Sent: %(value)s", value=value)),
@@ -177,63 +156,17 @@ class RetailStorefrontExporter(models.AbstractModel):
                 )
 
     @api.model
-    def _send(self, backend, client, location, items, kind):
-        """``items``: [(Listing, value)]; ``kind``: stock, price or product.
-        Returns {index: message} of the items the channel refused."""
-        if not items:
-            return {}
-        if backend.provider == "shopify":
-            if kind == "stock":
-                return client.set_available(
-                    location, [(lst.inventory_item_id, value) for lst, value in items]
-                )
-            if kind == "price":
-                return client.update_prices(
-                    [(lst.product_id, lst.variant_id, value) for lst, value in items]
-                )
-            return client.update_products(
-                [(lst.product_id, value[0], value[1]) for lst, value in items]
-            )
-        return client.batch_update(
-            [self._woo_update(lst, value, kind) for lst, value in items]
-        )
-
-    @api.model
-    def _woo_update(self, listing, value, kind):
-        variation = listing.variant_id
-        values = {"id": int(variation or listing.product_id)}
-        if kind == "stock":
-            values.update(manage_stock=True, stock_quantity=value)
-        elif kind == "price":
-            values["regular_price"] = value
-        else:
-            name, active = value
-            if "name" in self._product_fields(listing):
-                values["name"] = name
-            hidden = "private" if variation else "draft"
-            values["status"] = "publish" if active else hidden
-        return (listing.product_id if variation else None), values
-
-    @api.model
     def _product_value(self, data):
         """(name, active) published of a product from its ``product.changed``
         payload."""
         return data.get("name") or "", bool(data.get("active", True))
 
-    @api.model
-    def _product_fields(self, listing):
-        """The channel item's fields a product push sets: a WooCommerce
-        variation shows its parent's name, so only its status is set."""
-        if listing.provider == "woocommerce" and listing.variant_id:
-            return ("active",)
-        return ("name", "active")
-
-    def _sort_out(self, backend, client, location, wanted, results):
+    def _sort_out(self, backend, adapter, location, wanted, results):
         """(products, listings) of ``wanted`` that exist and are on the
         channel; the others are done (nothing to send)."""
         products = self.env["product.product"].with_context(active_test=False)
         products = products.browse(list(wanted)).exists()
-        listings = self._listings(backend, client, location, products)
+        listings = self._listings(backend, adapter, location, products)
         for product_id, deliveries in wanted.items():
             if product_id not in listings:
                 for delivery in deliveries:
@@ -251,7 +184,7 @@ class RetailStorefrontExporter(models.AbstractModel):
 
     # Handlers ------------------------------------------------------------
 
-    def _export_stock(self, backend, client, location, deliveries, results):
+    def _export_stock(self, backend, adapter, location, deliveries, results):
         """The free quantity at the backend's warehouse less the safety buffer."""
         warehouse = backend.warehouse_id
         if not warehouse:
@@ -275,7 +208,7 @@ class RetailStorefrontExporter(models.AbstractModel):
             else:
                 mine.append(delivery)
         wanted = self._products_of(mine)
-        listings = self._sort_out(backend, client, location, wanted, results)
+        listings = self._sort_out(backend, adapter, location, wanted, results)
         items = self._items_from_newest(
             wanted,
             listings,
@@ -283,12 +216,12 @@ class RetailStorefrontExporter(models.AbstractModel):
                 data.get("free_qty"), backend.storefront_safety_buffer
             ),
         )
-        self._push(backend, client, location, items, results, "stock")
+        self._push(adapter, location, items, results, "stock")
 
-    def _export_prices(self, backend, client, location, deliveries, results):
+    def _export_prices(self, backend, adapter, location, deliveries, results):
         """The price on the backend's pricelist, in its currency's decimals."""
         wanted = self._products_of(deliveries)
-        listings = self._sort_out(backend, client, location, wanted, results)
+        listings = self._sort_out(backend, adapter, location, wanted, results)
 
         def price_of(data):
             currency = self.env["res.currency"].search(
@@ -297,7 +230,7 @@ class RetailStorefrontExporter(models.AbstractModel):
             return format_price(data.get("price"), currency.decimal_places or 2)
 
         items = self._items_from_newest(wanted, listings, price_of)
-        self._push(backend, client, location, items, results, "price")
+        self._push(adapter, location, items, results, "price")
 
     def _items_from_newest(self, wanted, listings, value_of):
         """(delivery, listing, value) for every delivery of a listed product,
@@ -312,10 +245,10 @@ class RetailStorefrontExporter(models.AbstractModel):
             items.extend((d, listings[product_id], value) for d in product_deliveries)
         return items
 
-    def _export_products(self, backend, client, location, deliveries, results):
+    def _export_products(self, backend, adapter, location, deliveries, results):
         """Name and active flag (Shopify product status; WooCommerce status)."""
         wanted = self._products_of(deliveries, ("id",))
-        listings = self._sort_out(backend, client, location, wanted, results)
+        listings = self._sort_out(backend, adapter, location, wanted, results)
         items = []
         for product_id, product_deliveries in wanted.items():
             if product_id not in listings:
@@ -323,12 +256,12 @@ class RetailStorefrontExporter(models.AbstractModel):
             for delivery in product_deliveries:
                 value = self._product_value(delivery.event_id.payload or {})
                 items.append((delivery, listings[product_id], value))
-        self._push(backend, client, location, items, results, "product")
+        self._push(adapter, location, items, results, "product")
 
-    def _export_shipments(self, backend, client, location, deliveries, results):
-        """A channel order's dispatched delivery: its fulfilment with carrier
-        and tracking (Shopify), or status completed and a tracking note, not
-        added again if a retry finds it there (WooCommerce)."""
+    def _export_shipments(self, backend, adapter, location, deliveries, results):
+        """A channel order's dispatched delivery, with carrier and tracking:
+        how the channel takes it is the adapter's (Shopify: fulfilments;
+        WooCommerce: status completed and a tracking note)."""
         todo = []
         for delivery in deliveries:
             data = delivery.event_id.payload or {}
@@ -341,33 +274,36 @@ class RetailStorefrontExporter(models.AbstractModel):
                     "",
                 )
             else:
-                todo.append((delivery, order_id, data))
-        if backend.provider == "shopify":
-            for delivery, order_id, data in todo:
-                self._shopify_fulfil(backend, client, delivery, order_id, data, results)
-            return
+                todo.append((delivery, self._shipment(backend, order_id, data)))
         if not todo:
             return
-        refused = client.complete_orders([order_id for _d, order_id, _data in todo])
-        for index, (delivery, order_id, data) in enumerate(todo):
-            if index in refused:
+        for index, shipped in adapter.ship([shipment for _d, shipment in todo]):
+            delivery, shipment = todo[index]
+            if shipped.refused:
                 results[delivery.id] = (
-                    export.refused(refused[index]),
-                    422,
-                    refused[index],
+                    export.retry_refused(shipped.refused),
+                    shipped.status,
+                    shipped.refused,
                 )
                 continue
-            client.add_order_note(order_id, self._tracking_note(data))
-            results[delivery.id] = (
-                export.delivered(_("Order %(id)s completed.", id=order_id)),
-                200,
-                "",
-            )
+            if shipped.fulfilments is None:
+                message = _("Order %(id)s completed.", id=shipment.order_id)
+            elif shipped.fulfilments:
+                message = _(
+                    "Fulfilment(s) %(ids)s created.", ids=", ".join(shipped.fulfilments)
+                )
+            else:
+                message = _(
+                    "Nothing left to fulfil on order %(id)s.", id=shipment.order_id
+                )
+            results[delivery.id] = (export.delivered(message), 200, message)
 
-    def _shopify_fulfil(self, backend, client, delivery, order_id, data, results):
+    def _shipment(self, backend, order_id, data):
+        """The Shipment of a ``shipment.dispatched`` payload."""
+        lines = data.get("lines") or []
+        variant_of = self._variant_ids(backend, lines)
         shipped = []
-        variant_of = self._variant_ids(backend, data.get("lines") or [])
-        for line in data.get("lines") or []:
+        for line in lines:
             product = line.get("product") or {}
             shipped.append(
                 (
@@ -376,38 +312,22 @@ class RetailStorefrontExporter(models.AbstractModel):
                     line.get("quantity") or 0,
                 )
             )
-        tracking = {
-            "company": data.get("carrier"),
-            "number": data.get("tracking_ref"),
-            "url": data.get("tracking_url"),
-        }
-        try:
-            fulfillments = client.fulfil(order_id, shipped, tracking)
-        except ApiError as err:
-            if isinstance(err, Throttled) or err.status >= 500 or err.status == 0:
-                raise
-            results[delivery.id] = (export.refused(str(err)), err.status, str(err))
-            return
-        message = (
-            _("Fulfilment(s) %(ids)s created.", ids=", ".join(fulfillments))
-            if fulfillments
-            else _("Nothing left to fulfil on order %(id)s.", id=order_id)
+        return Shipment(
+            order_id=order_id,
+            lines=tuple(shipped),
+            carrier=data.get("carrier"),
+            tracking_ref=data.get("tracking_ref"),
+            tracking_url=data.get("tracking_url"),
+            note=self._tracking_note(data),
         )
-        results[delivery.id] = (export.delivered(message), 200, message)
 
     @api.model
     def _variant_ids(self, backend, lines):
+        """{product id: the channel's variant id} of the lines' products: the
+        variant of their listing, else the numeric id an order import bound."""
         ids = [(line.get("product") or {}).get("id") for line in lines]
-        refs = (
-            self.env["retail.external.ref"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("res_model", "=", "product.product"),
-                    ("res_id", "in", [i for i in ids if i]),
-                ]
-            )
+        refs = backend._storefront_product_refs(
+            [("res_id", "in", [i for i in ids if i])]
         )
         variants = {}
         for ref in refs:

@@ -3,38 +3,20 @@ from collections import defaultdict
 from odoo import _, api, models, tools
 from odoo.exceptions import UserError
 
-from odoo.addons.retail_integration.exceptions import RetailDataError
-
-from ..lib.canonical import totals_match
-
-ADDRESS_FIELDS = ("street", "street2", "city", "zip", "country_id", "state_id")
-
-
-class UnknownProductError(RetailDataError):
-    """No product matches a line: one inbox item per SKU, which offers to map
-    the SKU and retry every order that failed on it."""
-
-    def __init__(self, message, sku, product_ref):
-        super().__init__(
-            message,
-            kind="mapping",
-            key=f"unknown-sku:{sku or ''}:{product_ref or ''}",
-            vals={"storefront_sku": sku, "storefront_product_ref": product_ref},
-        )
-        self.sku = sku
-        self.product_ref = product_ref
-
 
 class RetailStorefrontImporter(models.AbstractModel):
     """Turns a canonical storefront order into a sale order, idempotently.
 
-    One importer for every provider: the mappers in ``lib/mappers.py`` make the
-    canonical order, this applies it. Work on one channel order is serialised
-    by the external reference lock, so that its create, paid and cancel
-    messages, in any order or at the same time, end in one right sale order.
+    One importer for every provider: the provider's adapter makes the
+    canonical order, this applies it with the core's ``retail.importer``
+    (lock and out-of-order guard, customer and product matching, pricelist,
+    total check). Work on one channel order is serialised by the external
+    reference lock, so that its create, paid and cancel messages, in any
+    order or at the same time, end in one right sale order.
     """
 
     _name = "retail.storefront.importer"
+    _inherit = "retail.importer"
     _description = "Storefront Order Importer"
 
     # Entry points ------------------------------------------------------------
@@ -48,23 +30,16 @@ class RetailStorefrontImporter(models.AbstractModel):
         sale order if the channel order is not cancelled."""
         self = self.with_company(backend.company_id)
         refs = self.env["retail.external.ref"]
-        refs._lock_external_id(backend, "sale.order", order.external_id)
-        sale = refs._find_record(backend, "sale.order", order.external_id).exists()
-        if not sale:
-            deleted = refs._deleted_ref(backend, "sale.order", order.external_id)
-            if deleted and not restore:
-                return sale, _(
-                    "Order %(order)s was deleted on the channel before it was "
-                    "imported: not imported unless the channel restores it.",
-                    order=order.name,
-                )
-            deleted.unlink()
-        if (
-            sale
-            and order.updated_at
-            and sale.retail_updated_at
-            and (order.updated_at < sale.retail_updated_at)
+        sale = self._lock_record(backend, "sale.order", order.external_id)
+        if not sale and self._deleted_before_import(
+            backend, "sale.order", order.external_id, restore
         ):
+            return sale, _(
+                "Order %(order)s was deleted on the channel before it was "
+                "imported: not imported unless the channel restores it.",
+                order=order.name,
+            )
+        if self._is_outdated(sale, order.updated_at, "retail_updated_at"):
             return sale, _(
                 "%(order)s: an older version of the channel order; %(sale)s is newer "
                 "and kept.",
@@ -109,11 +84,11 @@ class RetailStorefrontImporter(models.AbstractModel):
         never imported, mark it so that an older version arriving later is
         not imported; (sale order, summary)."""
         self = self.with_company(backend.company_id)
-        refs = self.env["retail.external.ref"]
-        refs._lock_external_id(backend, "sale.order", external_id)
-        sale = refs._find_record(backend, "sale.order", external_id).exists()
+        sale = self._lock_record(backend, "sale.order", external_id)
         if not sale:
-            refs._bind_deleted(backend, "sale.order", external_id)
+            self.env["retail.external.ref"]._bind_deleted(
+                backend, "sale.order", external_id
+            )
             return sale, _(
                 "Channel order %(id)s was never imported: nothing to cancel. Its "
                 "versions arriving later are ignored unless the channel restores it.",
@@ -123,12 +98,11 @@ class RetailStorefrontImporter(models.AbstractModel):
         return sale, self._cancel(backend, sale, _("the channel deleted it"))
 
     @api.model
-    def _record_refund(self, backend, order_external_id, refund_id, refunded):
-        """A refund made on the channel (Shopify ``refunds/create``)."""
+    def _record_refund(self, backend, refund):
+        """A canonical ``Refund`` made on the channel (Shopify ``refunds/create``)."""
         self = self.with_company(backend.company_id)
-        refs = self.env["retail.external.ref"]
-        refs._lock_external_id(backend, "sale.order", order_external_id)
-        sale = refs._find_record(backend, "sale.order", order_external_id).exists()
+        refund_id, refunded = refund.external_id, refund.amount
+        sale = self._lock_record(backend, "sale.order", refund.order_external_id)
         if not sale:
             return sale, None
         refunds = dict(sale.retail_refunds or {})
@@ -166,9 +140,9 @@ class RetailStorefrontImporter(models.AbstractModel):
     # Sale order --------------------------------------------------------------
 
     def _create_sale_order(self, backend, order):
-        partner = self._customer(backend, order)
-        invoice = self._address(partner, order.billing, "invoice", order.name)
-        delivery = self._address(
+        partner = self._match_customer(backend, order)
+        invoice = self._match_address(partner, order.billing, "invoice", order.name)
+        delivery = self._match_address(
             partner, order.shipping_address, "delivery", order.name
         )
         vals = {
@@ -176,7 +150,7 @@ class RetailStorefrontImporter(models.AbstractModel):
             "partner_invoice_id": invoice.id,
             "partner_shipping_id": delivery.id,
             "company_id": backend.company_id.id,
-            "pricelist_id": self._pricelist(backend, order).id,
+            "pricelist_id": self._currency_pricelist(backend, order).id,
             "client_order_ref": order.name,
             "origin": f"{backend.name}: {order.name}"[:256],
             "retail_backend_id": backend.id,
@@ -199,26 +173,13 @@ class RetailStorefrontImporter(models.AbstractModel):
         sale.order_line.unlink()
         sale.write({"order_line": self._line_commands(backend, order, sale)})
         sale.retail_lines_hash = order.lines_fingerprint()
-        rounding = sale.currency_id.rounding
-        if not totals_match(sale.amount_total, order.total, rounding):
-            raise UserError(
-                _(
-                    "Order %(order)s: Odoo computes a total of %(odoo)s %(currency)s, "
-                    "the channel charged %(channel)s. Check the products' taxes, "
-                    "the fiscal position and whether the channel's prices include "
-                    "tax, then retry.",
-                    order=order.name,
-                    odoo=sale.amount_total,
-                    channel=order.total,
-                    currency=sale.currency_id.name,
-                )
-            )
+        self._check_total(order, sale.amount_total, sale.currency_id)
 
     def _line_commands(self, backend, order, sale):
         fiscal_position = sale.fiscal_position_id
         lines, discounts = [], defaultdict(float)
         for line in order.lines:
-            product = self._product(backend, order, line)
+            product = self._match_product(backend, line)
             taxes = self._taxes(product, fiscal_position, order)
             lines.append(
                 {
@@ -289,48 +250,10 @@ class RetailStorefrontImporter(models.AbstractModel):
             )
         return product
 
-    def _pricelist(self, backend, order):
-        currency = (
-            self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([("name", "=", order.currency)], limit=1)
-        )
-        if not currency:
-            raise UserError(
-                _(
-                    "Order %(order)s: unknown currency %(currency)s.",
-                    order=order.name,
-                    currency=order.currency,
-                )
-            )
-        if not currency.active:
-            raise UserError(
-                _(
-                    "Order %(order)s is in %(currency)s, which is not active: "
-                    "activate it, then retry.",
-                    order=order.name,
-                    currency=currency.name,
-                )
-            )
-        if backend.pricelist_id.currency_id == currency:
-            return backend.pricelist_id
-        pricelist = self.env["product.pricelist"].search(
-            [
-                ("currency_id", "=", currency.id),
-                ("company_id", "in", (backend.company_id.id, False)),
-            ],
-            limit=1,
-        )
-        if not pricelist:
-            raise UserError(
-                _(
-                    "Order %(order)s is in %(currency)s and no pricelist is: create a "
-                    "pricelist in %(currency)s, then retry.",
-                    order=order.name,
-                    currency=currency.name,
-                )
-            )
-        return pricelist
+    @api.model
+    def _unknown_product_vals(self, sku, product_ref):
+        """What the inbox item's *Map Product* reads."""
+        return {"storefront_sku": sku, "storefront_product_ref": product_ref}
 
     # Taxes -------------------------------------------------------------------
 
@@ -371,180 +294,6 @@ class RetailStorefrontImporter(models.AbstractModel):
             )
         return twin
 
-    # Products ----------------------------------------------------------------
-
-    @api.model
-    def _product_key(self, sku, product_ref):
-        """The external id a product is mapped to: the channel's product id,
-        else its SKU."""
-        return product_ref or f"sku:{sku}"
-
-    def _product(self, backend, order, line):
-        refs = self.env["retail.external.ref"]
-        Product = self.env["product.product"]
-        product = Product
-        if line.product_ref:
-            product = refs._find_record(
-                backend, "product.product", line.product_ref
-            ).exists()
-        if not product and line.sku:
-            product = refs._find_record(
-                backend, "product.product", f"sku:{line.sku}"
-            ).exists()
-        for field_name in ("default_code", "barcode"):
-            if product or not line.sku:
-                break
-            product = Product.search(
-                [
-                    (field_name, "=", line.sku),
-                    ("sale_ok", "=", True),
-                    ("company_id", "in", (backend.company_id.id, False)),
-                ],
-                limit=2,
-            )
-            if len(product) > 1:
-                raise UserError(
-                    _(
-                        "Several products have %(field)s %(sku)s: give each a unique "
-                        "one, then retry.",
-                        field=Product._fields[field_name].string,
-                        sku=line.sku,
-                    )
-                )
-        if not product:
-            raise UnknownProductError(
-                _(
-                    "No product has the SKU %(sku)s (channel product %(ref)s, e.g. "
-                    '"%(name)s"). Map the SKU to a product, then retry.',
-                    sku=line.sku or "-",
-                    ref=line.product_ref or "-",
-                    name=line.name or line.sku,
-                ),
-                line.sku,
-                line.product_ref,
-            )
-        return product
-
-    # Customers and addresses -------------------------------------------------
-
-    def _customer(self, backend, order):
-        refs = self.env["retail.external.ref"]
-        Partner = self.env["res.partner"]
-        customer = order.customer
-        partner = Partner
-        if customer.external_id:
-            refs._lock_external_id(backend, "res.partner", customer.external_id)
-            partner = refs._find_record(
-                backend, "res.partner", customer.external_id
-            ).exists()
-        email = tools.email_normalize(customer.email or order.billing.email)
-        if not partner and email:
-            partner = Partner.search(
-                [
-                    ("email_normalized", "=", email),
-                    ("type", "=", "contact"),
-                    ("company_id", "in", (backend.company_id.id, False)),
-                ],
-                order="id",
-                limit=1,
-            )
-        if not partner:
-            partner = self._create_customer(order)
-        if customer.external_id and not refs._external_id(backend, partner):
-            refs._bind(backend, partner, customer.external_id)
-        return partner
-
-    def _create_customer(self, order):
-        Partner = self.env["res.partner"]
-        customer, billing = order.customer, order.billing
-        email = customer.email or billing.email
-        name = (
-            customer.name
-            or billing.name
-            or email
-            or _("Guest of order %(order)s", order=order.name)
-        )
-        company_name = customer.company or billing.company
-        parent = Partner
-        if company_name:
-            parent = Partner.create({"name": company_name, "is_company": True})
-        vals = {
-            "name": name,
-            "email": email or False,
-            "phone": customer.phone or billing.phone or False,
-            "parent_id": parent.id or False,
-            **self._address_vals(billing or order.shipping_address, order.name),
-        }
-        contact = Partner.create(vals)
-        if parent:
-            parent.write(
-                self._address_vals(billing or order.shipping_address, order.name)
-            )
-        return contact
-
-    def _address_vals(self, address, order_name):
-        if not address:
-            return {}
-        vals = {
-            "street": address.street or False,
-            "street2": address.street2 or False,
-            "city": address.city or False,
-            "zip": address.zip or False,
-            "country_id": False,
-            "state_id": False,
-        }
-        if address.country_code:
-            country = self.env["res.country"].search(
-                [("code", "=", address.country_code.upper())], limit=1
-            )
-            if not country:
-                raise UserError(
-                    _(
-                        "Order %(order)s: unknown country code %(code)s.",
-                        order=order_name,
-                        code=address.country_code,
-                    )
-                )
-            vals["country_id"] = country.id
-            if address.state_code:
-                code = address.state_code.upper().removeprefix(f"{country.code}-")
-                state = self.env["res.country.state"].search(
-                    [("country_id", "=", country.id), ("code", "=", code)], limit=1
-                )
-                vals["state_id"] = state.id or False
-        return vals
-
-    def _address(self, partner, address, kind, order_name):
-        """The partner's own address if it is the same, else a child address."""
-        if not address:
-            return partner
-        vals = self._address_vals(address, order_name)
-        candidates = partner | partner.commercial_partner_id.child_ids.filtered(
-            lambda p: p.type == kind
-        )
-        for candidate in candidates:
-            same_place = all(
-                (candidate[f].id if f.endswith("_id") else candidate[f] or False)
-                == vals[f]
-                for f in ADDRESS_FIELDS
-            )
-            same_name = (
-                candidate == partner
-                or not address.name
-                or candidate.name == address.name
-            )
-            if same_place and same_name:
-                return candidate
-        return self.env["res.partner"].create(
-            {
-                "type": kind,
-                "parent_id": partner.commercial_partner_id.id,
-                "name": address.name or False,
-                "phone": address.phone or False,
-                **vals,
-            }
-        )
-
     # Status ------------------------------------------------------------------
 
     def _apply_status(self, backend, order, sale):
@@ -575,7 +324,9 @@ class RetailStorefrontImporter(models.AbstractModel):
         if sale.state == "cancel":
             return _("%(sale)s was already cancelled", sale=sale.name)
         if self._is_fulfilled(sale):
-            self.env["retail.sync.exception"].sudo()._report(
+            self._report_sale(
+                backend,
+                sale,
                 _(
                     "%(sale)s was cancelled on the channel (%(reason)s), but Odoo has "
                     "already delivered or invoiced it. Return the goods or credit the "
@@ -583,14 +334,11 @@ class RetailStorefrontImporter(models.AbstractModel):
                     sale=sale.name,
                     reason=reason,
                 ),
-                name=_(
+                _(
                     "Delivered order %(order)s cancelled on the channel",
                     order=sale.retail_order_name,
                 ),
-                backend=backend,
-                kind="data",
-                document=sale,
-                key=f"storefront:cancelled:{sale.id}",
+                f"storefront:cancelled:{sale.id}",
             )
             return _(
                 "%(sale)s is delivered or invoiced: cancellation sent to the inbox",
@@ -603,21 +351,22 @@ class RetailStorefrontImporter(models.AbstractModel):
     def _report_refund(self, backend, sale):
         if not self._is_fulfilled(sale):
             return
-        self.env["retail.sync.exception"].sudo()._report(
+        self._report_sale(
+            backend,
+            sale,
             _(
                 "The channel refunded %(sale)s after it was delivered or invoiced. "
                 "Create the return or the credit note, then resolve this.",
                 sale=sale.name,
             ),
-            name=_("Refund on delivered order %(order)s", order=sale.retail_order_name),
-            backend=backend,
-            kind="data",
-            document=sale,
-            key=f"storefront:refund:{sale.id}",
+            _("Refund on delivered order %(order)s", order=sale.retail_order_name),
+            f"storefront:refund:{sale.id}",
         )
 
     def _report_edited(self, backend, order, sale):
-        self.env["retail.sync.exception"].sudo()._report(
+        self._report_sale(
+            backend,
+            sale,
             _(
                 "Order %(order)s changed on the channel after %(sale)s was confirmed: "
                 "its lines, prices or shipping differ. Update %(sale)s by hand, then "
@@ -625,9 +374,12 @@ class RetailStorefrontImporter(models.AbstractModel):
                 order=order.name,
                 sale=sale.name,
             ),
-            name=_("Confirmed order %(order)s edited on the channel", order=order.name),
-            backend=backend,
-            kind="data",
-            document=sale,
-            key=f"storefront:edited:{sale.id}:{order.lines_fingerprint()}",
+            _("Confirmed order %(order)s edited on the channel", order=order.name),
+            f"storefront:edited:{sale.id}:{order.lines_fingerprint()}",
+        )
+
+    def _report_sale(self, backend, sale, cause, name, key):
+        """Inbox item about ``sale`` that a person must act on."""
+        self.env["retail.sync.exception"].sudo()._report(
+            cause, name=name, backend=backend, kind="data", document=sale, key=key
         )

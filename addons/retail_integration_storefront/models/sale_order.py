@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..lib.canonical import FINANCIAL_STATES
+from odoo.addons.retail_integration.lib.canonical import FINANCIAL_STATES
 
 PAYMENT_LABELS = {
     "pending": "Pending",

@@ -6,3 +6,4 @@ from . import test_http
 from . import test_ui
 from . import test_lib_export
 from . import test_export
+from . import test_adapter_registry

@@ -38,6 +38,19 @@ def generic_data(**overrides):
     return data
 
 
+def storefront_subscription(backend):
+    """The backend's outbox subscription in storefront mode (archived ones too)."""
+    return (
+        backend.env["retail.event.subscription"]
+        .sudo()
+        .with_context(active_test=False)
+        .search(
+            [("backend_id", "=", backend.id), ("delivery_mode", "=", "storefront")],
+            limit=1,
+        )
+    )
+
+
 class StorefrontMixin:
     @classmethod
     def _setup_storefront(cls):

@@ -7,10 +7,12 @@ from odoo.tests import tagged
 from odoo.addons.retail_integration_outbox.tests.common import allow_private_urls
 from odoo.addons.retail_integration_webhook.tests.common import SECRETS
 
-from ..lib.clients import FULFILLMENT_CREATE, ShopifyClient, WooCommerceClient
+from ..lib.shopify.client import ShopifyClient
+from ..lib.shopify.queries import FULFILLMENT_CREATE
+from ..lib.woocommerce.client import WooCommerceClient
 from .channel_server import SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, ChannelServer
 from .channel_shopify import LOCATION
-from .common import StorefrontCase
+from .common import StorefrontCase, storefront_subscription
 
 SECOND_LOCATION = "gid://shopify/Location/2"
 FLOWS = {
@@ -102,8 +104,8 @@ class ExportCase(StorefrontCase):
                 **FLOWS,
             }
         )
-        cls.shopify_sub = cls.shopify._storefront_subscription()
-        cls.woo_sub = cls.woo._storefront_subscription()
+        cls.shopify_sub = storefront_subscription(cls.shopify)
+        cls.woo_sub = storefront_subscription(cls.woo)
         (cls.shopify_sub | cls.woo_sub).write({"retry_jitter": 0})
         cls.stock_location = cls.warehouse.lot_stock_id
 
@@ -156,6 +158,7 @@ class ExportCase(StorefrontCase):
         self.env["retail.outbox.delivery"].search([]).write(
             {"next_attempt": "2000-01-01 00:00:00"}
         )
+        self.env["retail.event.subscription"].search([]).hold_until = False
 
     def set_quantities_calls(self):
         return self.server.graphql_calls("inventorySetQuantities")
@@ -191,8 +194,8 @@ class TestSubscription(ExportCase):
         self.shopify.action_draft()
         self.assertFalse(sub.active, "a draft backend captures nothing")
         self.shopify.action_activate()
-        self.assertEqual(self.shopify._storefront_subscription(), sub, "still one")
-        self.assertFalse(self.backends["generic"]._storefront_subscription())
+        self.assertEqual(storefront_subscription(self.shopify), sub, "still one")
+        self.assertFalse(storefront_subscription(self.backends["generic"]))
 
 
 @tagged("retail", "-at_install", "post_install")

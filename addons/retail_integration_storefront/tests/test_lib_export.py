@@ -1,17 +1,13 @@
 from odoo.tests import BaseCase
 
-from odoo.addons.retail_integration_outbox.lib import retry
-
-from ..lib import export
-from ..lib.clients import (
+from odoo.addons.retail_integration.lib.api_errors import (
     ApiError,
     Throttled,
     Unavailable,
-    fulfilment_lines,
-    shopify_item,
-    user_error_indexes,
-    woo_item,
 )
+from odoo.addons.retail_integration_outbox.lib import retry
+
+from ..lib import export
 from ..lib.listing import (
     differences,
     format_price,
@@ -19,6 +15,9 @@ from ..lib.listing import (
     parse_listing,
     published_quantity,
 )
+from ..lib.shopify.client import fulfilment_lines, user_error_indexes
+from ..lib.shopify.listing import shopify_item
+from ..lib.woocommerce.listing import woo_item
 
 
 class TestListing(BaseCase):
@@ -205,4 +204,4 @@ class TestOutcomes(BaseCase):
             self.assertIsNone(outcome.retry_after)
             self.assertTrue(outcome.counts_for_circuit)
         self.assertEqual(export.delivered("ok").kind, retry.DELIVERED)
-        self.assertEqual(export.refused("bad SKU").kind, retry.RETRY)
+        self.assertEqual(export.retry_refused("bad SKU").kind, retry.RETRY)

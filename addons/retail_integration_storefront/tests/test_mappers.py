@@ -3,14 +3,13 @@ from decimal import Decimal
 
 from odoo.tests import BaseCase, tagged
 
-from ..lib.canonical import Fee, MappingError, totals_match
-from ..lib.clients import shopify_graphql_order
-from ..lib.mappers import (
-    generic_order,
-    shopify_order,
-    shopify_refund,
-    woocommerce_order,
-)
+from odoo.addons.retail_integration.lib.canonical import Fee, totals_match
+from odoo.addons.retail_integration.lib.parsing import MappingError
+
+from ..lib.generic.mapper import generic_order
+from ..lib.shopify.graphql_order import shopify_graphql_order
+from ..lib.shopify.mapper import shopify_order, shopify_refund
+from ..lib.woocommerce.mapper import woocommerce_order
 from . import payloads
 
 

@@ -6,8 +6,8 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.retail_integration.lib import api_errors, api_http
 
-from ..lib import clients
 from . import payloads
 from .channel_server import SHOPIFY_TOKEN, WOO_KEY, WOO_SECRET, ChannelServer
 from .common import StorefrontCase
@@ -296,8 +296,8 @@ class TestPullImport(StorefrontCase):
         self.assertEqual(order.partner_id.name, "Jo\ufffdn Doe")
         answer = requests.Response()
         answer.status_code, answer._content = 400, b'{"error": "x\x00\xff"}'
-        with self.assertRaises(clients.ApiError) as refused:
-            clients._check(answer)
+        with self.assertRaises(api_errors.ApiError) as refused:
+            api_http.read_json(answer)
         self.assertEqual(str(refused.exception), 'HTTP 400: {"error": "x\ufffd"}')
 
     def test_bad_credentials_go_to_the_inbox(self):

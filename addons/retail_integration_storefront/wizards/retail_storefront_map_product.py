@@ -36,9 +36,7 @@ class RetailStorefrontMapProduct(models.TransientModel):
         self.ensure_one()
         if not self.backend_id:
             raise UserError(_("This exception belongs to no backend."))
-        key = self.env["retail.storefront.importer"]._product_key(
-            self.sku, self.product_ref
-        )
+        key = self.env["retail.importer"]._product_key(self.sku, self.product_ref)
         self.env["retail.external.ref"].sudo()._bind(
             self.backend_id, self.product_id, key
         )

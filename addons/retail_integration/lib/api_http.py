@@ -1,0 +1,50 @@
+"""Calling a channel's HTTP API: a bounded wait for every request, and the
+answer read as JSON or turned into an :mod:`.api_errors` error (a 429 with the
+wait it asks for, a 5xx or a broken connection as an outage)."""
+
+import requests
+
+from .api_errors import ApiError, Throttled, Unavailable
+from .text import storable_bytes, storable_tree
+
+TIMEOUT = 30
+
+
+def send(session, method, url, timeout=TIMEOUT, **kwargs):
+    """``session.request`` within ``timeout`` seconds; ``Unavailable`` when
+    the channel cannot be reached."""
+    try:
+        return session.request(method, url, timeout=timeout, **kwargs)
+    except (requests.ConnectionError, requests.Timeout) as err:
+        raise Unavailable(f"Cannot reach {url.split('?')[0]}: {err}", 0) from err
+
+
+def retry_after(response, default=2.0):
+    """The seconds a ``Retry-After`` header asks to wait (``default`` if
+    none, or if it is not a number of seconds)."""
+    try:
+        return float(response.headers.get("Retry-After", default))
+    except ValueError:
+        return default
+
+
+def read_json(response):
+    """The JSON of a 2xx or 3xx answer, made storable; the error of any other."""
+    if response.status_code == 429:
+        raise Throttled("HTTP 429 Too Many Requests", retry_after(response))
+    if response.status_code >= 500:
+        raise Unavailable(
+            f"HTTP {response.status_code} from the channel", response.status_code
+        )
+    if response.status_code >= 400:
+        raise ApiError(
+            f"HTTP {response.status_code}: {storable_bytes(response.content, 200)}",
+            response.status_code,
+        )
+    try:
+        # What the channel sends ends up in columns: no NUL, no lone surrogate.
+        return storable_tree(response.json())
+    except ValueError as err:
+        raise Unavailable(
+            "The channel answered with something that is not JSON."
+        ) from err

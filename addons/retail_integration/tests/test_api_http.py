@@ -1,0 +1,74 @@
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+from odoo.tests import BaseCase, tagged
+
+from ..lib.api_errors import ApiError, Throttled, Unavailable, passes_by_itself
+from ..lib.api_http import read_json, send
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Answers ``/<status>``: that status, a JSON body, a Retry-After."""
+
+    def do_GET(self):
+        status = int(self.path.strip("/").split("?")[0])
+        body = b'{"ok": "yes\\u0000"}' if status < 300 else b"\x00nope\xff"
+        if self.path.endswith("?html"):
+            body = b"<html>maintenance</html>"
+        self.send_response(status)
+        self.send_header("Retry-After", "4.2")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestApiHttp(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        cls.addClassCleanup(server.server_close)
+        cls.addClassCleanup(server.shutdown)
+        cls.url = f"http://127.0.0.1:{server.server_address[1]}"
+        cls.session = requests.Session()
+        cls.addClassCleanup(cls.session.close)
+
+    def get(self, path):
+        return read_json(send(self.session, "GET", f"{self.url}/{path}"))
+
+    def test_answers_become_json_or_errors(self):
+        self.assertEqual(self.get("200"), {"ok": "yes"}, "made storable")
+        with self.assertRaises(Throttled) as throttled:
+            self.get("429")
+        self.assertEqual(throttled.exception.retry_after, 5, "whole seconds, up")
+        with self.assertRaises(Unavailable) as down:
+            self.get("502")
+        self.assertEqual(down.exception.status, 502)
+        with self.assertRaises(ApiError) as refused:
+            self.get("403")
+        self.assertEqual(refused.exception.status, 403)
+        self.assertEqual(str(refused.exception), "HTTP 403: nope\ufffd")
+        self.assertFalse(passes_by_itself(refused.exception))
+        self.assertTrue(passes_by_itself(throttled.exception))
+        self.assertTrue(passes_by_itself(down.exception))
+        with self.assertRaisesRegex(Unavailable, "not JSON"):
+            self.get("200?html")
+
+    def test_an_unreachable_channel_is_unavailable(self):
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        with self.assertRaises(Unavailable) as down:
+            send(self.session, "GET", f"http://127.0.0.1:{port}/x?page=2")
+        self.assertEqual(down.exception.status, 0)
+        self.assertTrue(
+            str(down.exception).startswith(f"Cannot reach http://127.0.0.1:{port}/x:")
+        )

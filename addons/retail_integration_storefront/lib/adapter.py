@@ -1,0 +1,154 @@
+"""What the storefront module asks of a provider, and where providers are found.
+
+A provider is one :class:`StorefrontAdapter` subclass in a package of its own
+(``lib/generic``, ``lib/shopify``, ``lib/woocommerce``), registered under its
+key with :func:`register_adapter`; the models look it up by
+``backend.provider`` in :data:`ADAPTERS` and never name a provider. The class
+says what the provider takes in (webhook topics, the order mapper) and what
+it supports; an instance, made with the backend's :class:`Settings`, talks to
+the channel's API (``has_api``). Errors are the core's
+:mod:`~odoo.addons.retail_integration.lib.api_errors`.
+"""
+
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from odoo.addons.retail_integration.lib.registry import Registry
+
+ADAPTERS = Registry("storefront provider")
+register_adapter = ADAPTERS.register
+
+# What a webhook topic asks of the importer.
+IMPORT = "import"  # create or update the order
+RESTORE = "restore"  # the channel restored a deleted order: import it again
+DELETE = "delete"  # the channel deleted the order
+REFUND = "refund"  # a refund was made on the channel
+
+
+# The backend's connection settings, as the adapter needs them.
+Settings = namedtuple(
+    "Settings", "shop_url api_version api_key api_secret", defaults=("", "", "")
+)
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """A channel order's dispatched delivery."""
+
+    order_id: str
+    lines: tuple  # (sku, the channel's variant id or None, quantity)
+    carrier: str = ""
+    tracking_ref: str = ""
+    tracking_url: str = ""
+    note: str = ""  # the customer note that names the shipment
+
+
+class Shipped(NamedTuple):
+    """What the channel did with a shipment: ``refused`` (why, with the
+    HTTP-like ``status``), else the ids of the ``fulfilments`` it created
+    (None: the channel completed the order instead)."""
+
+    fulfilments: tuple | None = None
+    refused: str = ""
+    status: int = 200
+
+
+class StorefrontAdapter:
+    # Inbound: every provider.
+    key = None  # set by register_adapter
+    webhook_topics = {}  # topic → IMPORT, RESTORE, DELETE or REFUND
+    # What a topic says about the order even when its payload is older news.
+    topic_hints = {}
+
+    # The channel's API: only where ``has_api``.
+    has_api = False
+    credentials = {}  # backend secret field → what the channel calls it
+    has_api_version = False
+    has_locations = False  # stock is published to one of the shop's locations
+    listing_prefix = ""  # of its listing keys (see ``listing.py``)
+    registered_topics = ()  # what Register Webhooks points at the endpoint
+    sends_endpoint_secret = False  # registering gives the channel the secret
+
+    def __init__(self, settings):
+        self.client = self.make_client(settings)
+
+    # Inbound -----------------------------------------------------------------
+
+    @classmethod
+    def map_order(cls, payload):
+        """The canonical order of one of the provider's order payloads;
+        ``MappingError`` if it cannot be one."""
+        raise NotImplementedError
+
+    @classmethod
+    def webhook_order(cls, payload):
+        """The canonical order of an order webhook's payload."""
+        return cls.map_order(payload)
+
+    @classmethod
+    def map_refund(cls, payload):
+        """The canonical ``Refund`` of a ``REFUND`` topic's payload."""
+        raise NotImplementedError
+
+    # Listing keys ------------------------------------------------------------
+
+    @classmethod
+    def listing_key(cls, product_id, variant_id=None, inventory_item_id=None):
+        raise NotImplementedError
+
+    @classmethod
+    def parse_listing_key(cls, key):
+        """The ``Listing`` of a key with the provider's prefix, or None."""
+        raise NotImplementedError
+
+    @classmethod
+    def product_fields(cls, listing):
+        """The fields of the channel item a product push sets."""
+        return ("name", "active")
+
+    # The API -----------------------------------------------------------------
+
+    @classmethod
+    def make_client(cls, settings):
+        raise NotImplementedError
+
+    def connection_label(self):
+        """What the connection test reached, e.g. ``Shopify shop Acme``."""
+        raise NotImplementedError
+
+    def primary_location(self):
+        """The id of the location stock is published to (``has_locations``)."""
+        raise NotImplementedError
+
+    def orders_since(self, since):
+        """The payloads of every order changed after ``since`` (naive UTC),
+        oldest first."""
+        raise NotImplementedError
+
+    def channel_items(self, location, skus=None):
+        """The channel items (dicts: sku, key, stock, price, name, active) of
+        ``skus``, or of the whole catalogue if None."""
+        raise NotImplementedError
+
+    def push(self, location, kind, items):
+        """Send ``items`` ([(Listing, value)]) of ``kind`` (stock, price, or
+        product: (name, active)) in as few calls as the API allows;
+        ``{index: message}`` of the items refused."""
+        raise NotImplementedError
+
+    def ship(self, shipments):
+        """Tell the channel of ``shipments``; yields ``(index, Shipped)`` as it
+        learns them, so that what was done before an error is kept."""
+        raise NotImplementedError
+
+    def register_webhooks(self, url, secret, name):
+        """Point ``registered_topics`` at ``url`` (``secret``: the endpoint's,
+        for providers that take it; ``name``: what to call them). Returns
+        ``({topic: registered, present or activated}, [{id, url}] of the
+        channel's webhooks, {ids of duplicates to delete}``)."""
+        raise NotImplementedError
+
+    def delete_webhook(self, hook_id):
+        """Delete a webhook; one already gone counts as deleted."""
+        raise NotImplementedError

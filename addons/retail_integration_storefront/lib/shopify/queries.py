@@ -1,0 +1,118 @@
+"""The GraphQL Admin API documents the Shopify client sends."""
+
+MONEY = "shopMoney { amount }"
+ADDRESS = (
+    "name firstName lastName company address1 address2 city zip provinceCode "
+    "countryCodeV2 phone"
+)
+ALLOCATIONS = f"""discountAllocations {{
+    allocatedAmountSet {{ {MONEY} }}
+    discountApplication {{
+        ... on DiscountCodeApplication {{ code }}
+        ... on ManualDiscountApplication {{ title }}
+    }}
+}}"""
+ORDERS_QUERY = f"""
+query Orders($first: Int!, $after: String, $query: String) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{
+      legacyResourceId name email note updatedAt cancelledAt closedAt
+      displayFinancialStatus taxesIncluded currencyCode
+      totalPriceSet {{ {MONEY} }}
+      totalTipReceivedSet {{ {MONEY} }}
+      originalTotalDutiesSet {{ {MONEY} }}
+      currentTotalDutiesSet {{ {MONEY} }}
+      customer {{ legacyResourceId email firstName lastName phone }}
+      billingAddress {{ {ADDRESS} }}
+      shippingAddress {{ {ADDRESS} }}
+      lineItems(first: 250) {{ nodes {{
+        id name sku quantity variant {{ legacyResourceId }}
+        originalUnitPriceSet {{ {MONEY} }}
+        {ALLOCATIONS}
+      }} }}
+      shippingLines(first: 20) {{ nodes {{
+        title code originalPriceSet {{ {MONEY} }}
+        {ALLOCATIONS}
+      }} }}
+    }}
+  }}
+}}
+"""
+
+LOCATIONS_QUERY = "{ locations(first: 1) { nodes { id name } } }"
+VARIANTS_QUERY = """
+query Variants($first: Int!, $after: String, $query: String, $location: ID!) {
+  productVariants(first: $first, after: $after, query: $query) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      legacyResourceId sku price
+      product { legacyResourceId title status }
+      inventoryItem {
+        legacyResourceId
+        inventoryLevel(locationId: $location) {
+          quantities(names: ["available"]) { name quantity }
+        }
+      }
+    }
+  }
+}
+"""
+SET_QUANTITIES = """
+mutation SetQuantities($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    userErrors { code field message }
+  }
+}
+"""
+FULFILLMENT_ORDERS_QUERY = """
+query FulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    fulfillmentOrders(first: 20) {
+      nodes {
+        id status
+        assignedLocation { location { id } }
+        lineItems(first: 250) {
+          nodes { id remainingQuantity sku variant { legacyResourceId } }
+        }
+      }
+    }
+  }
+}
+"""
+FULFILLMENT_CREATE = """
+mutation Fulfil($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}
+"""
+WEBHOOK_CREATE = """
+mutation Hook($topic: WebhookSubscriptionTopic!,
+              $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id }
+    userErrors { field message }
+  }
+}
+"""
+WEBHOOKS_QUERY = """
+query Hooks($after: String) {
+  webhookSubscriptions(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id topic
+      endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } }
+    }
+  }
+}
+"""
+WEBHOOK_DELETE = """
+mutation Unhook($id: ID!) {
+  webhookSubscriptionDelete(id: $id) {
+    deletedWebhookSubscriptionId
+    userErrors { field message }
+  }
+}
+"""

@@ -1,0 +1,100 @@
+from odoo import _, api, fields, models
+
+from odoo.addons.retail_integration_outbox.lib.events import (
+    PRICE_CHANGED,
+    PRODUCT_CHANGED,
+    SHIPMENT_DISPATCHED,
+    STOCK_LEVEL_CHANGED,
+)
+
+# Backend flag → the outbox event type its storefront subscription takes.
+EXPORT_FLOWS = {
+    "storefront_export_stock": STOCK_LEVEL_CHANGED,
+    "storefront_export_prices": PRICE_CHANGED,
+    "storefront_export_products": PRODUCT_CHANGED,
+    "storefront_export_fulfilment": SHIPMENT_DISPATCHED,
+}
+SYNC_FIELDS = set(EXPORT_FLOWS) | {"state", "provider", "channel_type", "active"}
+
+
+class RetailBackend(models.Model):
+    """The outbound flows, and the outbox subscription that carries them."""
+
+    _inherit = "retail.backend"
+
+    storefront_export_stock = fields.Boolean(
+        "Publish Stock",
+        help="Push the free quantity at the backend's warehouse, less the safety "
+        "buffer, to the channel whenever it changes.",
+    )
+    storefront_export_prices = fields.Boolean(
+        "Publish Prices", help="Push the prices of the backend's pricelist."
+    )
+    storefront_export_products = fields.Boolean(
+        "Publish Names and Status",
+        help="Push product names, and archive (Shopify) or unpublish (WooCommerce) "
+        "products archived in Odoo.",
+    )
+    storefront_export_fulfilment = fields.Boolean(
+        "Publish Fulfilments",
+        help="When a channel order's delivery is validated, fulfil it on the channel "
+        "with its carrier and tracking number.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        backends._storefront_sync_subscription()
+        return backends
+
+    def write(self, vals):
+        res = super().write(vals)
+        if SYNC_FIELDS & set(vals):
+            self._storefront_sync_subscription()
+        return res
+
+    def _storefront_sync_subscription(self):
+        """One subscription in storefront mode per backend with an outbound flow
+        on, taking the flows' event types; archived when no flow is on or the
+        backend is a draft (a paused backend keeps capturing: its backlog is
+        sent, coalesced, when it is active again)."""
+        Sub = (
+            self.env["retail.event.subscription"].sudo().with_context(active_test=False)
+        )
+        Type = self.env["retail.outbox.event.type"].sudo()
+        api_providers = self._storefront_api_providers()
+        for backend in self:
+            codes = [code for name, code in EXPORT_FLOWS.items() if backend[name]]
+            sub = Sub.search(
+                [("backend_id", "=", backend.id), ("delivery_mode", "=", "storefront")],
+                limit=1,
+            )
+            wanted = bool(
+                codes
+                and backend.active
+                and backend.channel_type == "storefront"
+                and backend.provider in api_providers
+                and backend.state in ("active", "paused")
+            )
+            if not wanted:
+                if sub.active:
+                    sub.active = False
+                continue
+            types = Type.search([("code", "in", codes)])
+            if not sub:
+                Sub.create(
+                    {
+                        "name": _("%(name)s: storefront API", name=backend.name),
+                        "backend_id": backend.id,
+                        "delivery_mode": "storefront",
+                        "event_type_ids": [(6, 0, types.ids)],
+                    }
+                )
+                continue
+            vals = {}
+            if set(sub.event_type_ids.ids) != set(types.ids):
+                vals["event_type_ids"] = [(6, 0, types.ids)]
+            if not sub.active:
+                vals["active"] = True
+            if vals:
+                sub.write(vals)
