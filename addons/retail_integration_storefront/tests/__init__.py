@@ -7,3 +7,4 @@ from . import test_ui
 from . import test_lib_export
 from . import test_export
 from . import test_adapter_registry
+from . import test_contract_order

@@ -1,9 +1,13 @@
 """A storefront backend per provider with its webhook endpoint, products
 with SKUs, and a way to feed it webhooks as the channel would."""
 
+import functools
 import itertools
 import json
 import time
+from pathlib import Path
+
+import jsonschema
 
 from odoo.addons.retail_integration.tests.common import RetailCase, secret_key_patcher
 from odoo.addons.retail_integration_webhook.tests.common import SECRETS
@@ -12,6 +16,7 @@ from . import payloads
 
 SCHEMES = {"generic": "standard", "shopify": "shopify", "woocommerce": "woocommerce"}
 _counter = itertools.count()
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 
 def generic_data(**overrides):
@@ -168,12 +173,28 @@ class StorefrontMixin:
         message._enqueue()
         if process:
             message._process()
+            if (
+                provider == "generic"
+                and topic.startswith("order.")
+                and (message.state == "done")
+            ):
+                # The contract: an order the importer takes, the schema takes.
+                order_schema().validate(data)
         return message
 
     def order_of(self, external_id, provider="generic"):
         return self.env["retail.external.ref"]._find_record(
             self.backends[provider], "sale.order", external_id
         )
+
+
+@functools.cache
+def order_schema():
+    """The published canonical order schema (schemas/order.v1.json)."""
+    schema = json.loads((SCHEMAS / "order.v1.json").read_text())
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.FormatChecker()
+    )
 
 
 class StorefrontCase(StorefrontMixin, RetailCase):
