@@ -2,7 +2,7 @@
     "name": "Retail Integration",
     "summary": "Channel backends, external references, encrypted secrets and "
     "the exceptions inbox for storefront, POS and carrier integrations",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "Retail Integration for Odoo",

@@ -18,6 +18,7 @@
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/retail_integration_storefront_security.xml",
         "data/product_data.xml",
         "data/queue_job_function_data.xml",
         "data/ir_cron_data.xml",

@@ -90,6 +90,15 @@ class RetailBackend(models.Model):
     )
     api_secret_sealed = fields.Char(copy=False, groups="base.group_system")
     api_secret_is_set = fields.Boolean(compute="_compute_secret_is_set")
+    technical_user_id = fields.Many2one(
+        "res.users",
+        string="Technical User",
+        readonly=True,
+        copy=False,
+        help="The backend's own machine identity: its jobs and handlers run as "
+        "this inactive user (no login), in the Integration Connector group, "
+        "limited to the backend's company.",
+    )
     exception_ids = fields.One2many("retail.sync.exception", "backend_id")
     open_exception_count = fields.Integer(compute="_compute_open_exception_count")
 
@@ -124,13 +133,61 @@ class RetailBackend(models.Model):
         backends = super().create(vals_list)
         for backend in backends:
             backend.job_channel_id = backend._create_job_channel()
+        backends.filtered(lambda b: b.state == "active")._ensure_technical_user()
         return backends
 
     def write(self, vals):
         res = super().write(vals)
+        if vals.get("state") == "active":
+            self._ensure_technical_user()
         if "code" in vals:
             self.job_channel_id.sudo().write({"name": vals["code"]})
+        if "company_id" in vals:
+            for backend in self.filtered("technical_user_id"):
+                # sudo: users are Settings' to write; the backend's manager
+                # moves its machine identity with it.
+                backend.technical_user_id.sudo().write(
+                    {
+                        "company_id": backend.company_id.id,
+                        "company_ids": [(6, 0, backend.company_id.ids)],
+                    }
+                )
         return res
+
+    def _ensure_technical_user(self):
+        """Give each backend without one its technical user: when it is first
+        activated (it has no work before), or first asked for."""
+        group = self.env.ref("retail_integration.group_retail_connector")
+        for backend in self.filtered(lambda b: not b.technical_user_id):
+            # sudo: creating a user takes Settings rights; an Integration
+            # Manager creating a backend gets its machine identity with it.
+            user = (
+                self.env["res.users"]
+                .sudo()
+                .with_context(no_reset_password=True, mail_create_nosubscribe=True)
+                .create(
+                    {
+                        "name": _("%(backend)s (connector)", backend=backend.name),
+                        "login": f"retail_connector_{backend.id}",
+                        # The author address of the chatter notes it writes.
+                        "email": backend.company_id.email
+                        or f"retail_connector_{backend.id}@localhost",
+                        "company_id": backend.company_id.id,
+                        "company_ids": [(6, 0, backend.company_id.ids)],
+                        "groups_id": [(6, 0, group.ids)],
+                    }
+                )
+            )
+            user.active = False  # no login (Odoo refuses it at create)
+            backend.sudo().technical_user_id = user
+
+    def _as_connector(self, records):
+        """``records`` as this backend's technical user sees them: its rights,
+        its company. What a job or handler of the backend does goes through
+        this, never through the superuser."""
+        self.ensure_one()
+        self._ensure_technical_user()
+        return records.with_user(self.technical_user_id).with_company(self.company_id)
 
     def unlink(self):
         channels = self.job_channel_id

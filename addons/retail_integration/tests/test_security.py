@@ -4,7 +4,7 @@ from odoo.tests import new_test_user, tagged
 from .common import RetailCase
 
 OPERATIONS = ("read", "write", "create", "unlink")
-NONE, READ, RESOLVE, ALL = "", "r", "rw", "rwcu"
+NONE, READ, RESOLVE, REPORT, ALL = "", "r", "rw", "rwc", "rwcu"
 
 
 @tagged("retail", "-at_install", "post_install")
@@ -25,6 +25,8 @@ class TestAccessMatrix(RetailCase):
                 cls.env, "ri_manager", groups="retail_integration.group_retail_manager"
             ),
         }
+        cls.backend.action_activate()
+        cls.users["connector"] = cls.backend.technical_user_id
         cls.exception = cls.env["retail.sync.exception"]._report(
             "Something failed", backend=cls.backend
         )
@@ -40,6 +42,7 @@ class TestAccessMatrix(RetailCase):
             "internal": NONE,
             "integration_user": READ,
             "integration_manager": ALL,
+            "connector": READ,
         },
         "retail.external.ref": {
             "public": NONE,
@@ -47,6 +50,7 @@ class TestAccessMatrix(RetailCase):
             "internal": NONE,
             "integration_user": READ,
             "integration_manager": ALL,
+            "connector": REPORT,
         },
         "retail.sync.exception": {
             "public": NONE,
@@ -54,6 +58,7 @@ class TestAccessMatrix(RetailCase):
             "internal": NONE,
             "integration_user": RESOLVE,
             "integration_manager": ALL,
+            "connector": REPORT,
         },
     }
 

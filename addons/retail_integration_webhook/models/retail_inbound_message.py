@@ -9,7 +9,7 @@ import requests
 from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
 
 from odoo.addons.queue_job.delay import Delayable
@@ -192,11 +192,16 @@ class RetailInboundMessage(models.Model):
     def _enqueue(self):
         """One job per message, on its backend's channel, in this transaction."""
         for message in self:
+            backend = message.backend_id
+            backend._ensure_technical_user()
             message._delay_processing(
-                message.backend_id.job_channel, message.topic, message.attempts
+                backend.job_channel,
+                message.topic,
+                backend.technical_user_id,
+                message.attempts,
             )
 
-    def _delay_processing(self, channel, topic, attempts_before=0):
+    def _delay_processing(self, channel, topic, user, attempts_before=0):
         """Queue this message's job, in this transaction; the accept path
         passes what it knows, so that nothing is read back.
 
@@ -204,10 +209,13 @@ class RetailInboundMessage(models.Model):
         serialized call) exactly as ``with_delay()`` does, and its no-delay
         modes still run it at once. The row is written by
         ``job_rows.store_new_job`` (one INSERT, see there).
+
+        The job runs as ``user``, the backend's technical user: the handler
+        has its rights and sees its company only.
         """
         self.ensure_one()
         delayable = Delayable(
-            self,
+            self.with_user(user),
             channel=channel,
             max_retries=MAX_ATTEMPTS,
             description=_("Process webhook %(topic)s", topic=topic),
@@ -336,7 +344,16 @@ class RetailInboundMessage(models.Model):
     def _fail(self, err, started, last_attempt=False):
         """Failed for good: note why, and file it in the inbox, one item per
         cause however many messages share it (a ``RetailDataError`` says how)."""
-        if isinstance(err, UserError | ValidationError):
+        kind = getattr(err, "kind", None)
+        if isinstance(err, AccessError):
+            # The handler went beyond what the backend's technical user may do.
+            kind = kind or "configuration"
+            cause = _(
+                "The backend's technical user %(user)s was refused: %(error)s",
+                user=self.env.user.name,
+                error=err.args[0] if err.args else err,
+            )
+        elif isinstance(err, UserError | ValidationError):
             cause = str(err.args[0]) if err.args else str(err)
         elif last_attempt:
             cause = _(
@@ -355,8 +372,7 @@ class RetailInboundMessage(models.Model):
                 cause,
                 name=_("Webhook %(topic)s could not be processed", topic=self.topic),
                 backend=self.backend_id,
-                kind=getattr(err, "kind", None)
-                or ("connection" if last_attempt else "data"),
+                kind=kind or ("connection" if last_attempt else "data"),
                 detail=detail,
                 source=self,
                 key=f"webhook:{getattr(err, 'key', None) or cause}",

@@ -131,6 +131,9 @@ class RetailWebhookEndpoint(models.Model):
     # the endpoint's one look-up query brings them too.
     backend_state = fields.Selection(related="backend_id.state", store=True)
     job_channel = fields.Char(related="backend_id.job_channel", store=True)
+    technical_user_id = fields.Many2one(
+        related="backend_id.technical_user_id", store=True
+    )
     rate_limit = fields.Float("Rate Limit (requests/s)", default=50.0)
     rate_burst = fields.Integer("Burst", default=100)
     message_ids = fields.One2many("retail.inbound.message", "endpoint_id")
@@ -142,7 +145,7 @@ class RetailWebhookEndpoint(models.Model):
     _RECEIVE_FIELDS = [
         "backend_id", "company_id", "scheme", "secret_sealed", "secret_previous_sealed",
         "tolerance", "max_body_size", "topics", "rate_limit", "rate_burst", "name",
-        "backend_state", "job_channel", "previous_secret_until",
+        "backend_state", "job_channel", "technical_user_id", "previous_secret_until",
         "replay_window_hours",
     ]  # fmt: skip
 
@@ -521,7 +524,7 @@ class RetailWebhookEndpoint(models.Model):
         if message is None:
             return self._answer_duplicate(delivery_id, body_hash)
         if state == "queued":
-            message._delay_processing(self.job_channel, topic)
+            message._delay_processing(self.job_channel, topic, self.technical_user_id)
         status = {"queued": "accepted", "received": "accepted", "ignored": "ignored"}[
             state
         ]

@@ -26,6 +26,7 @@ class TestProcessing(WebhookCase):
         super().setUpClass()
         cls.Message = cls.env["retail.inbound.message"]
         cls.endpoint = cls.endpoints["standard"]
+        cls.robot = cls.backend.technical_user_id
 
     def _message(self, topic="ping", delivery_id=None, state="queued", payload=None):
         delivery_id = delivery_id or f"d-{topic}-{self.Message.search_count([])}"
@@ -208,11 +209,12 @@ class TestProcessing(WebhookCase):
         message = self._message(state="received")
         with patch.object(QueueJob, "create", side_effect=AssertionError):
             message._delay_processing(  # not through the ORM: the INSERT
-                "root.retail.hook_shop", "ping", attempts_before=2
+                "root.retail.hook_shop", "ping", self.robot, attempts_before=2
             )
         ours = self._job_row(message.job_uuid)
         theirs = self._job_row(
-            message.with_delay(
+            message.with_user(self.robot)
+            .with_delay(
                 channel="root.retail.hook_shop",
                 max_retries=MAX_ATTEMPTS,
                 description="Process webhook ping",
@@ -254,7 +256,7 @@ class TestProcessing(WebhookCase):
     def test_no_delay_mode_processes_at_once(self):
         message = self._message(state="received")
         message.with_context(queue_job__no_delay=True)._delay_processing(
-            "root.retail.hook_shop", "ping"
+            "root.retail.hook_shop", "ping", self.robot
         )
         self.assertEqual(message.state, "done")
         self.assertFalse(message.job_uuid)
