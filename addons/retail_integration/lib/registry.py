@@ -25,6 +25,11 @@ class Registry:
 
         return decorator
 
+    def add(self, key, entry):
+        """Register ``entry`` (any object) under ``key``; return it."""
+        self._entries[key] = entry
+        return entry
+
     def unregister(self, key):
         self._entries.pop(key, None)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from odoo.addons.retail_integration.lib import standard_webhooks, text
+from odoo.addons.retail_integration.lib.registry import Registry
 
 from .request import body_digest
 
@@ -73,14 +74,14 @@ class Scheme:
     is_ping: Callable | None = field(default=None, compare=False)
 
 
-SCHEMES = {}
+SCHEMES = Registry("signature scheme")
 
 
 def register(key, label, *, signs_timestamp, is_ping=None):
     """Decorator: register ``verify`` as the signature scheme ``key``."""
 
     def decorate(verify):
-        SCHEMES[key] = Scheme(key, label, verify, signs_timestamp, is_ping)
+        SCHEMES.add(key, Scheme(key, label, verify, signs_timestamp, is_ping))
         return verify
 
     return decorate

@@ -26,7 +26,7 @@ class TestSchemeRegistry(HttpCase):
         schemes.register("test-token", "Shared Token", signs_timestamp=False)(
             verify_shared_token
         )
-        cls.addClassCleanup(schemes.SCHEMES.pop, "test-token")
+        cls.addClassCleanup(schemes.SCHEMES.unregister, "test-token")
         backend = cls.env["retail.backend"].create(
             {"name": "Token Shop", "code": "token_shop", "state": "active"}
         )
