@@ -1,2 +1,3 @@
+from . import transports
 from . import models
 from . import wizards

@@ -1,4 +1,4 @@
-"""Canonical outbox events: types, aggregate keys, coalescing and the body.
+"""Canonical outbox events: type codes, aggregate keys and the body.
 
 The body a receiver gets is the canonical JSON (sorted keys, no spaces) of::
 
@@ -13,8 +13,11 @@ import json
 
 from odoo.addons.retail_integration.lib import text
 
+# The version an event type builds when it lists none (see
+# retail.outbox.event.version): every type's first contract.
 PAYLOAD_VERSION = 1
 
+# The codes of this module's event types (data/retail_outbox_event_type_data.xml).
 ORDER_CONFIRMED = "order.confirmed"
 ORDER_CANCELLED = "order.cancelled"
 INVOICE_PAID = "invoice.paid"
@@ -22,24 +25,6 @@ STOCK_LEVEL_CHANGED = "stock.level_changed"
 SHIPMENT_DISPATCHED = "shipment.dispatched"
 PRODUCT_CHANGED = "product.changed"
 PRICE_CHANGED = "price.changed"
-
-EVENT_TYPES = (
-    ORDER_CONFIRMED,
-    ORDER_CANCELLED,
-    INVOICE_PAID,
-    STOCK_LEVEL_CHANGED,
-    SHIPMENT_DISPATCHED,
-    PRODUCT_CHANGED,
-    PRICE_CHANGED,
-)
-
-# State events: only the latest value matters, so a pending delivery is
-# replaced by a newer event of the same aggregate instead of queueing both.
-COALESCED_TYPES = frozenset({STOCK_LEVEL_CHANGED, PRICE_CHANGED})
-
-# Events that report a state rather than a step: one whose data equals the
-# last one of its aggregate alters nothing a channel sees and is not recorded.
-STATE_TYPES = frozenset({STOCK_LEVEL_CHANGED, PRICE_CHANGED, PRODUCT_CHANGED})
 
 
 def aggregate_key(model, res_id, scope=None):
@@ -49,10 +34,6 @@ def aggregate_key(model, res_id, scope=None):
     if scope:
         key += f"@{scope[0]},{scope[1]}"
     return key
-
-
-def coalesces(event_type):
-    return event_type in COALESCED_TYPES
 
 
 def canonical_json(value):
@@ -77,11 +58,12 @@ def envelope(
     key,
     sequence,
     data,
+    version=PAYLOAD_VERSION,
 ):
     return {
         "id": uuid,
         "type": event_type,
-        "version": PAYLOAD_VERSION,
+        "version": version,
         "occurred_at": occurred_at,
         "company": company_id,
         "correlation_id": correlation_id,

@@ -1,7 +1,15 @@
 from odoo import models
 
+from ..lib import payloads
 from ..lib.events import INVOICE_PAID
 from .tools import partner_data, refs_data
+
+
+@payloads.register(INVOICE_PAID)
+def invoice_paid(invoice, scope):
+    if invoice.payment_state not in ("paid", "in_payment"):
+        return None
+    return invoice._retail_outbox_invoice()
 
 
 class AccountMove(models.Model):
@@ -22,12 +30,7 @@ class AccountMove(models.Model):
         self.env["retail.outbox.event"]._capture(INVOICE_PAID, invoices)
         return res
 
-    def _retail_outbox_company(self, scope):
-        return self.company_id
-
-    def _retail_outbox_data(self, event_type, scope):
-        if self.payment_state not in ("paid", "in_payment"):
-            return None
+    def _retail_outbox_invoice(self):
         orders = self.line_ids.sale_line_ids.order_id
         return {
             "name": self.name,

@@ -1,10 +1,44 @@
 from odoo import api, models
 from odoo.tools import float_round
 
+from ..lib import payloads
 from ..lib.events import PRICE_CHANGED, PRODUCT_CHANGED, STOCK_LEVEL_CHANGED
 
 # What channels see of a product; a write touching none of these sends nothing.
 PRODUCT_FIELDS = {"name", "default_code", "barcode", "active"}
+
+
+@payloads.register(PRODUCT_CHANGED)
+def product_changed(product, scope):
+    return dict(
+        product._retail_outbox_identity(),
+        active=product.active,
+        template_id=product.product_tmpl_id.id,
+    )
+
+
+@payloads.register(STOCK_LEVEL_CHANGED)
+def stock_level_changed(product, scope):
+    warehouse = product.env["stock.warehouse"].browse(scope[1])
+    free_qty, on_hand = product._retail_outbox_levels(warehouse)
+    return {
+        "product": product._retail_outbox_identity(),
+        "warehouse": {"id": warehouse.id, "code": warehouse.code},
+        "free_qty": free_qty,
+        "on_hand": on_hand,
+        "uom": product.uom_id.name,
+    }
+
+
+@payloads.register(PRICE_CHANGED)
+def price_changed(product, scope):
+    pricelist = product.env["product.pricelist"].browse(scope[1])
+    return {
+        "product": product._retail_outbox_identity(),
+        "pricelist": {"id": pricelist.id, "name": pricelist.name},
+        "currency": pricelist.currency_id.name,
+        "price": pricelist._get_product_price(product, 1.0),
+    }
 
 
 def capture_product_change(products, vals):
@@ -13,17 +47,23 @@ def capture_product_change(products, vals):
         PRODUCT_CHANGED not in products.env["retail.event.subscription"]._routes()
     ):
         return
-    Event = products.env["retail.outbox.event"]
+    # In the version the event's data is compared in (its default).
+    spec = products.env["retail.outbox.event.type"]._specs()[PRODUCT_CHANGED]
     before = {
-        product.id: product._retail_outbox_data(PRODUCT_CHANGED, None)
+        product.id: product._retail_outbox_data(
+            PRODUCT_CHANGED, None, spec.default_version
+        )
         for product in products
     }
-    Event._capture(PRODUCT_CHANGED, products, before=before)
+    products.env["retail.outbox.event"]._capture(
+        PRODUCT_CHANGED, products, before=before
+    )
 
 
 def capture_prices(products):
     Event = products.env["retail.outbox.event"]
-    for pricelist_id in products.env["retail.event.subscription"]._wanted_pricelists():
+    Subscription = products.env["retail.event.subscription"]
+    for pricelist_id in Subscription._wanted_scopes(PRICE_CHANGED):
         Event._capture(
             PRICE_CHANGED, products, scope=("product.pricelist", pricelist_id)
         )
@@ -54,35 +94,10 @@ class ProductProduct(models.Model):
         capture_product_change(self, vals)
         return super().write(vals)
 
-    def _retail_outbox_company(self, scope):
-        if scope:
-            return self.env[scope[0]].browse(scope[1]).company_id
-        return self.company_id
-
-    def _retail_outbox_data(self, event_type, scope):
-        if event_type == STOCK_LEVEL_CHANGED:
-            warehouse = self.env["stock.warehouse"].browse(scope[1])
-            free_qty, on_hand = self._retail_outbox_levels(warehouse)
-            return {
-                "product": self._retail_outbox_identity(),
-                "warehouse": {"id": warehouse.id, "code": warehouse.code},
-                "free_qty": free_qty,
-                "on_hand": on_hand,
-                "uom": self.uom_id.name,
-            }
-        if event_type == PRICE_CHANGED:
-            pricelist = self.env["product.pricelist"].browse(scope[1])
-            return {
-                "product": self._retail_outbox_identity(),
-                "pricelist": {"id": pricelist.id, "name": pricelist.name},
-                "currency": pricelist.currency_id.name,
-                "price": pricelist._get_product_price(self, 1.0),
-            }
-        return dict(
-            self._retail_outbox_identity(),
-            active=self.active,
-            template_id=self.product_tmpl_id.id,
-        )
+    def _retail_outbox_data(self, event_type, scope, version=1):
+        """The data of an ``event_type`` event about this product (the
+        storefront's reconciliation compares it with the channel's)."""
+        return payloads.build(event_type, version, self, scope)
 
     def _retail_outbox_levels(self, warehouse):
         """(free_qty, qty_available) of the product in ``warehouse``, read afresh

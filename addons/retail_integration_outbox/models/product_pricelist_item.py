@@ -48,7 +48,7 @@ class ProductPricelistItem(models.Model):
     def _retail_capture_prices(self):
         """Note the products whose price on a subscribed backend's pricelist
         may change; equal prices are dropped when the events are written."""
-        wanted = self.env["retail.event.subscription"]._wanted_pricelists()
+        wanted = self.env["retail.event.subscription"]._wanted_scopes(PRICE_CHANGED)
         Event = self.env["retail.outbox.event"]
         Product = self.env["product.product"].with_context(active_test=False)
         for item in self.filtered(lambda i: i.pricelist_id.id in wanted):

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..lib import routing
+
 
 class RetailBackend(models.Model):
     _inherit = "retail.backend"
@@ -8,8 +10,8 @@ class RetailBackend(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        # Price events are routed by the backend's pricelist, stock events
-        # by its warehouse.
-        if {"pricelist_id", "warehouse_id"} & set(vals) and self.subscription_ids:
+        # Routes take the scope the backend names (its pricelist, its
+        # warehouse: lib/routing.py).
+        if routing.backend_fields() & set(vals) and self.subscription_ids:
             self.env.registry.clear_cache()
         return res

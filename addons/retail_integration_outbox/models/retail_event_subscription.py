@@ -1,44 +1,33 @@
-import dataclasses
 import json
-import logging
-import time
-from collections import namedtuple
-from datetime import datetime, timedelta
-
-import requests
+from datetime import timedelta
+from typing import NamedTuple
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import config, format_datetime
+from odoo.tools import format_datetime
 
 from odoo.addons.retail_integration.lib import standard_webhooks
 
-from ..lib import retry, ssrf
-from ..lib.events import PRICE_CHANGED, STOCK_LEVEL_CHANGED, excerpt
+from ..lib import retry, transports, versions
 
-_logger = logging.getLogger(__name__)
-
-Route = namedtuple("Route", "id backend_id company_id pricelist_id warehouse_id")
-
-# One keep-alive session per subscription and worker process, reused by every
-# dispatch job that process runs.
-_SESSIONS = {}
-
-DISPATCH_SECONDS = 10  # a dispatch job re-enqueues itself after this long
 MAX_GRACE_HOURS = 24 * 30  # a rotation grace of at most 30 days
-ROUTE_FIELDS = {"active", "backend_id", "event_type_ids"}
+ROUTE_FIELDS = {"active", "backend_id", "event_type_ids", "payload_version"}
 
 
-def _config_int(name, default):
-    return int(config.get(name) or default)
+class Route(NamedTuple):
+    """A subscription an event type goes to (``_routes``)."""
 
-
-def allow_private_urls():
-    return tools.str2bool(str(config.get("retail_outbox_allow_private_urls") or False))
+    id: int
+    backend_id: int
+    company_id: int
+    scope: tuple | None  # the scope it takes (lib/routing.py), None: any
+    version: int  # the version of the type's data it gets
 
 
 class RetailEventSubscription(models.Model):
-    """A receiver of a backend's outbox events: URL, secret, policy, health."""
+    """A receiver of a backend's outbox events: where and how they are
+    delivered, policy, health. The dispatch job is in
+    retail_event_subscription_dispatch.py."""
 
     _name = "retail.event.subscription"
     _description = "Event Subscription"
@@ -67,6 +56,15 @@ class RetailEventSubscription(models.Model):
     url = fields.Char("Target URL", tracking=True)
     event_type_ids = fields.Many2many(
         "retail.outbox.event.type", string="Event Types", required=True
+    )
+    payload_version = fields.Integer(
+        "Payload Version",
+        required=True,
+        default=lambda self: self._default_payload_version(),
+        tracking=True,
+        help="The version of the events' data this receiver takes: of each event "
+        "type, the newest version not above it. New subscriptions take the "
+        "newest stable version.",
     )
     active = fields.Boolean(default=True, tracking=True)
     signing_secret = fields.Char(
@@ -159,19 +157,22 @@ class RetailEventSubscription(models.Model):
     backlog_count = fields.Integer(compute="_compute_counts")
     dead_count = fields.Integer(compute="_compute_counts")
 
+    @api.model
+    def _default_payload_version(self):
+        specs = self.env["retail.outbox.event.type"]._specs()
+        return max((spec.default_version for spec in specs.values()), default=1)
+
     @api.constrains("url", "delivery_mode")
     def _check_url(self):
         for sub in self:
-            if sub.delivery_mode != "webhook":
-                continue
-            if not sub.url:
-                raise ValidationError(
-                    _("%(name)s: a signed webhook needs a target URL.", name=sub.name)
-                )
-            try:
-                ssrf.check_syntax(sub.url)
-            except ssrf.UnsafeURL as err:
-                raise ValidationError(_("Target URL: %(reason)s.", reason=err)) from err
+            problem = sub._transport().check(sub)
+            if problem:
+                raise ValidationError(problem)
+
+    @api.constrains("payload_version")
+    def _check_payload_version(self):
+        if any(sub.payload_version < 1 for sub in self):
+            raise ValidationError(_("Payload versions start at 1."))
 
     @api.constrains("retry_schedule", "timeout", "retry_jitter", "secret_grace_hours")
     def _check_policy(self):
@@ -240,36 +241,36 @@ class RetailEventSubscription(models.Model):
     @api.model
     @tools.ormcache()
     def _routes(self):
-        """{event type: (Route, ...)} of the active subscriptions."""
+        """{event type: (Route, ...)} of the active subscriptions, each with
+        the scope its type's routing gives it (lib/routing.py) and the
+        version of the type's data it takes."""
+        specs = self.env["retail.outbox.event.type"]._specs()
         routes = {}
-        subs = self.sudo().search([("active", "=", True)])
-        for sub in subs:
+        for sub in self.sudo().search([("active", "=", True)]):
             for event_type in sub.event_type_ids.mapped("code"):
-                pricelist = warehouse = None
-                if event_type == PRICE_CHANGED:
-                    # Prices are those of the backend's pricelist
-                    # (0: none, matches nothing).
-                    pricelist = sub.backend_id.pricelist_id.id or 0
-                elif event_type == STOCK_LEVEL_CHANGED:
-                    # Levels of the backend's warehouse, when it has one.
-                    warehouse = sub.backend_id.warehouse_id.id or None
-                routes.setdefault(event_type, []).append(
-                    Route(
-                        sub.id,
-                        sub.backend_id.id,
-                        sub.company_id.id,
-                        pricelist,
-                        warehouse,
-                    )
+                spec = specs[event_type]
+                rule = spec.routing
+                value = (
+                    sub.backend_id[rule.backend_field].id if rule.backend_field else 0
                 )
+                route = Route(
+                    sub.id,
+                    sub.backend_id.id,
+                    sub.company_id.id,
+                    rule.route_scope(value),
+                    versions.pick(spec.versions, sub.payload_version),
+                )
+                routes.setdefault(event_type, []).append(route)
         return {event_type: tuple(r) for event_type, r in routes.items()}
 
     @api.model
-    def _wanted_pricelists(self):
+    def _wanted_scopes(self, event_type):
+        """The ids of the scope records some route of ``event_type`` takes
+        (the pricelists whose prices are wanted)."""
         return {
-            r.pricelist_id
-            for r in self._routes().get(PRICE_CHANGED, ())
-            if r.pricelist_id
+            r.scope[1]
+            for r in self._routes().get(event_type, ())
+            if r.scope and r.scope[1]
         }
 
     @api.model_create_multi
@@ -277,7 +278,8 @@ class RetailEventSubscription(models.Model):
         can_seal = self._can_seal()
         default_mode = self.env.context.get("default_delivery_mode", "webhook")
         for vals in vals_list:
-            if vals.get("delivery_mode", default_mode) != "webhook":
+            transport = transports.get(vals.get("delivery_mode", default_mode))
+            if not (transport and transport.signed):
                 continue  # no signing secret: the connector has its own credentials
             if not vals.get("signing_secret"):
                 # Without a secrets key (a demo install) it stays unset until
@@ -419,383 +421,3 @@ class RetailEventSubscription(models.Model):
             "target": "new",
             "context": {"default_subscription_id": self.id},
         }
-
-    # Dispatch -------------------------------------------------------------
-
-    def _enqueue_dispatch(self, eta=None):
-        """One dispatch job per subscription waits to run (a second one, with an
-        ``eta``, for a run later). Capture calls this in every transaction that
-        writes events: the subscriptions whose job is already waiting are found
-        in one query and left alone, as queue_job's identity_key would."""
-        suffix = ":later" if eta else ""
-        keys = {
-            sub_id: f"retail_outbox_dispatch:{sub_id}{suffix}" for sub_id in self.ids
-        }
-        if not keys:
-            return
-        self.env["queue.job"].flush_model(["identity_key", "state"])
-        self.env.cr.execute(
-            """SELECT identity_key FROM queue_job
-                WHERE identity_key = ANY(%s) AND identity_key IS NOT NULL
-                  AND state IN ('wait_dependencies', 'pending', 'enqueued')""",
-            [list(keys.values())],
-        )
-        waiting = {row[0] for row in self.env.cr.fetchall()}
-        for sub in self:
-            if keys[sub.id] in waiting:
-                continue
-            sub.backend_id._with_delay(
-                sub,
-                eta=eta,
-                identity_key=keys[sub.id],
-                description=_("Outbox: deliver to %(name)s", name=sub.name),
-            )._dispatch()
-
-    def _lock(self):
-        """Take this subscription for the transaction; False if a dispatcher has it."""
-        self.env.cr.execute(
-            "SELECT id FROM retail_event_subscription WHERE id = %s "
-            "FOR UPDATE SKIP LOCKED",
-            [self.id],
-        )
-        return bool(self.env.cr.fetchone())
-
-    def _session(self):
-        session = _SESSIONS.get(self.id)
-        if session is None:
-            session = _SESSIONS[self.id] = requests.Session()
-            # No proxy from the environment: it would bypass the SSRF guard,
-            # and looking it up costs more than a local POST.
-            session.trust_env = False
-            # Every new connection checks the addresses it connects to: the
-            # name is not resolved again after the check (DNS rebinding).
-            adapter = ssrf.GuardedAdapter(allow_private_urls)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-        return session
-
-    def _dispatch(self):
-        """Job: send this subscription's due deliveries in batches on one
-        keep-alive connection, then schedule the next run. Returns a summary."""
-        self.ensure_one()
-        sub = self.sudo()
-        if not sub.active or sub.backend_id.state != "active":
-            return "inactive"
-        if sub.state == "stopped":
-            return "stopped: waits for Resume"
-        if not sub._lock():
-            # The holder looks for deliveries committed after it began before
-            # it ends (``_schedule_next``): this job's are not left behind.
-            return "another dispatcher is running"
-        seen = sub._last_delivery_id()
-        later = sub._resume_at()
-        if later:
-            sub._enqueue_dispatch(eta=later)
-            return f"{'held' if later == sub.hold_until else 'paused'} until {later}"
-        if sub.hold_until:
-            sub.hold_until = False  # over
-        probing = sub.state == "paused"
-        policy = {
-            "schedule": retry.parse_schedule(sub.retry_schedule),
-            "jitter": sub.retry_jitter,
-        }
-        batch_size = 1 if probing else _config_int("retail_outbox_batch_size", 200)
-        webhook = sub.delivery_mode == "webhook"
-        secrets = sub._signing_secrets() if webhook else [""]
-        session = sub._session()
-        deadline = time.monotonic() + DISPATCH_SECONDS
-        Delivery = self.env["retail.outbox.delivery"].sudo()
-        sent = 0
-        stop = False
-        while not stop:
-            deliveries = Delivery._claim(sub, batch_size)
-            if not deliveries:
-                break
-            refusal = sub._refusal(secrets[0]) if webhook else None
-            if refusal:
-                reason, cause, key = refusal
-                sub._refuse(deliveries, cause, key)
-                return f"refused: {reason}"
-            handled = sub._deliver(deliveries, session, secrets)
-            delivered = []  # written in one statement after the batch
-            try:
-                for delivery, outcome, attempt in handled:
-                    sub._record(delivery, outcome, attempt, policy, probing, delivered)
-                    sent += 1
-                    # A probe is one delivery; a circuit that opens or a stop
-                    # ends the run.
-                    stop = (
-                        probing
-                        or sub.state in ("paused", "stopped")
-                        or time.monotonic() > deadline
-                    )
-                    if stop:
-                        break
-            finally:
-                handled.close()
-                Delivery._mark_delivered_many(delivered)
-            deliveries._release()
-            # So does a receiver's Retry-After, once the batch's results are
-            # recorded (``_deliver`` sent no more webhooks after it).
-            stop = stop or bool(sub._resume_at())
-        more = stop and time.monotonic() > deadline
-        sub._schedule_next(sent, more, seen)
-        return f"{sent} sent, state {sub.state}"
-
-    def _target(self):
-        """Where deliveries go, for messages: the URL, or the delivery mode."""
-        if self.delivery_mode == "webhook":
-            return self.url
-        modes = dict(self._fields["delivery_mode"]._description_selection(self.env))
-        return modes.get(self.delivery_mode, self.delivery_mode)
-
-    def _refusal(self, secret):
-        """(reason, cause, key) if this webhook must not be sent to, else None."""
-        try:
-            ssrf.check_url(self.url, allow_private_urls())
-        except ssrf.UnsafeURL as err:
-            cause = _(
-                "The target URL of %(name)s is refused: %(reason)s. Change the "
-                "URL, or ask the administrator to allow private URLs, then "
-                "resume the subscription.",
-                name=self.name,
-                reason=err,
-            )
-            return str(err), cause, "ssrf"
-        if not secret:
-            cause = _(
-                "%(name)s has no signing secret, and nothing is sent unsigned. "
-                "Rotate the secret, give it to the receiver, then resume the "
-                "subscription.",
-                name=self.name,
-            )
-            return "no secret", cause, "secret"
-        return None
-
-    def _deliver(self, deliveries, session, secrets):
-        """Send ``deliveries`` (claimed, in order), signed with ``secrets``;
-        yield ``(delivery, outcome, attempt_vals)`` for each one handled, in
-        that order.
-
-        ``outcome`` is a ``lib.retry.Outcome``; ``attempt_vals`` holds
-        attempts, last_attempt, last_status_code, response_excerpt and
-        latency_ms (see ``retail.outbox.delivery._send``). The dispatcher
-        records each outcome as it is yielded and may stop early (probe,
-        circuit opened, deadline): it then closes the generator, and the
-        deliveries not yielded go back to the queue.
-
-        Connector modules override this for their own ``delivery_mode``
-        (one API call for the batch, then one tuple per delivery) and call
-        ``super()`` for the other modes.
-        """
-        if self.delivery_mode != "webhook":
-            raise UserError(
-                _(
-                    "%(name)s: no module delivers in mode %(mode)s.",
-                    name=self.name,
-                    mode=self.delivery_mode,
-                )
-            )
-        for delivery in deliveries:
-            if self._resume_at():
-                return  # the receiver asked to wait (Retry-After): no more now
-            yield (delivery, *delivery._send(session, self, secrets))
-
-    def _last_delivery_id(self):
-        """The newest delivery of this subscription this transaction sees."""
-        self.env.cr.execute(
-            "SELECT max(id) FROM retail_outbox_delivery WHERE subscription_id = %s",
-            [self.id],
-        )
-        return self.env.cr.fetchone()[0] or 0
-
-    def _committed_since(self, seen):
-        """Whether due deliveries newer than ``seen`` were committed after this
-        transaction began (it cannot see them): a capture that found this
-        job running, or whose own job found the lock taken. Looked up in a
-        transaction of its own."""
-        with self.env.registry.cursor() as cr:
-            cr.execute(
-                """SELECT EXISTS(
-                       SELECT 1 FROM retail_outbox_delivery
-                        WHERE subscription_id = %s AND id > %s
-                          AND state IN ('pending', 'failed') AND next_attempt <= %s)""",
-                [self.id, seen, fields.Datetime.now()],
-            )
-            return cr.fetchone()[0]
-
-    def _resume_at(self):
-        """When this subscription may send again, if not now: the next probe
-        of a paused one, or the end of its receiver's Retry-After, whichever
-        is later. False if it may send now."""
-        now = fields.Datetime.now()
-        times = (self.hold_until, self.state == "paused" and self.probe_at)
-        return max((t for t in times if t and t > now), default=False)
-
-    def _schedule_next(self, sent, more, seen=None):
-        if not self.active or self.state == "stopped":
-            return
-        later = self._resume_at()
-        if later:
-            self._enqueue_dispatch(eta=later)
-        elif more or (seen is not None and self._committed_since(seen)):
-            # Work this run could not see: the next run starts once this one
-            # commits (and releases the subscription).
-            self._enqueue_dispatch()
-        elif sent:
-            # A capture committed between the look above and this run's
-            # commit may have found the lock taken: look again shortly.
-            self._enqueue_dispatch(eta=fields.Datetime.now() + timedelta(seconds=1))
-        else:
-            self.env.cr.execute(
-                """SELECT min(next_attempt) FROM retail_outbox_delivery
-                   WHERE subscription_id = %s AND state IN ('pending', 'failed')""",
-                [self.id],
-            )
-            soonest = self.env.cr.fetchone()[0]
-            if soonest and soonest < datetime.utcnow() + timedelta(hours=1):
-                self._enqueue_dispatch(eta=soonest)
-
-    def _record(self, delivery, outcome, attempt, policy, probing, delivered=None):
-        """Apply an attempt's outcome to the delivery and to the circuit.
-
-        A plain success is appended to ``delivered``, if given, for
-        ``retail.outbox.delivery._mark_delivered_many``; it is written now
-        otherwise."""
-        now = fields.Datetime.now()
-        # What a receiver or a connector answered goes into text columns:
-        # made safe here, for every delivery mode.
-        attempt = dict(
-            attempt, response_excerpt=excerpt(attempt.get("response_excerpt"))
-        )
-        outcome = dataclasses.replace(outcome, reason=excerpt(outcome.reason))
-        if outcome.kind == retry.DELIVERED:
-            if delivered is not None and not delivery.reported:
-                delivered.append((delivery, attempt))
-            else:
-                delivery._mark_delivered(attempt)
-            if self.state != "healthy" or self.consecutive_failures:
-                was_paused = self.state == "paused"
-                self.write(
-                    {
-                        "state": "healthy",
-                        "state_reason": False,
-                        "consecutive_failures": 0,
-                        "times_paused": 0,
-                        "probe_at": False,
-                        "last_success": now,
-                    }
-                )
-                if was_paused:
-                    self.env["retail.sync.exception"]._resolve_for(
-                        self, _("The receiver answered again; delivery resumed.")
-                    )
-            return
-        if outcome.kind == retry.GONE:
-            delivery._mark_failed(outcome, attempt, now)
-            self.write({"state": "stopped", "state_reason": outcome.reason})
-            self._report(
-                _(
-                    "%(url)s answered 410 Gone: the receiver asks Odoo to stop "
-                    "sending. Sending is stopped; the events that occur meanwhile "
-                    "are kept for it, nothing is lost. Click Resume once the "
-                    "receiver is back: the refused delivery and everything since "
-                    "are sent, in order. Archive the subscription instead if it "
-                    "should no longer get events.",
-                    url=self._target(),
-                ),
-                key="gone",
-            )
-            return
-        # To the microsecond: fields.Datetime.now() is up to a second behind.
-        answered = datetime.now()
-        if outcome.retry_after is not None:
-            # The receiver asked not to be sent anything before then.
-            until = retry.due_at(answered, outcome.retry_after)
-            if not self.hold_until or until > self.hold_until:
-                self.hold_until = until
-        if probing:
-            # The backlog does not age while the circuit is open.
-            delivery._mark_failed(outcome, attempt, delivery.next_attempt, count=False)
-        else:
-            wait = retry.next_wait(
-                outcome, policy["schedule"], delivery.attempts + 1, policy["jitter"]
-            )
-            if wait is None:
-                delivery._mark_dead(outcome, attempt)
-            else:
-                delivery._mark_failed(outcome, attempt, retry.due_at(answered, wait))
-        if not (outcome.counts_for_circuit or probing):
-            return  # a 429: the receiver paces us, it is not failing
-        # A probe that is answered 429 is not a failure, but it is probed
-        # again later.
-        failures = self.consecutive_failures + int(outcome.counts_for_circuit)
-        vals = {"consecutive_failures": failures, "state_reason": outcome.reason}
-        if probing or retry.circuit_opens(failures, self.circuit_threshold):
-            paused = self.times_paused + 1
-            vals.update(
-                state="paused",
-                times_paused=paused,
-                probe_at=now + timedelta(seconds=retry.probe_wait(paused)),
-            )
-            if not probing:
-                self._report(
-                    _(
-                        "%(url)s failed %(count)s times in a row (last: %(reason)s). "
-                        "Sending is paused; the receiver is probed with one delivery "
-                        "from time to time and sending resumes when it answers. The "
-                        "backlog is kept.",
-                        url=self._target(),
-                        count=failures,
-                        reason=outcome.reason,
-                    ),
-                    key="circuit",
-                )
-        else:
-            vals["state"] = "failing"
-        self.write(vals)
-
-    def _report(self, cause, key):
-        self.env["retail.sync.exception"]._report(
-            cause,
-            name=_("Outbox subscription %(name)s paused", name=self.name),
-            backend=self.backend_id,
-            kind="delivery",
-            source=self,
-            key=key,
-        )
-
-    def _refuse(self, deliveries, cause, key):
-        """Stop sending for a reason only a person can fix; keep the backlog
-        (and queueing events for it)."""
-        deliveries._release()
-        self.write({"state": "stopped", "state_reason": cause})
-        self.env["retail.sync.exception"]._report(
-            cause,
-            name=_("Outbox subscription %(name)s stopped", name=self.name),
-            backend=self.backend_id,
-            kind="configuration",
-            source=self,
-            key=key,
-        )
-
-    @api.model
-    def _cron_dispatch_due(self):
-        """Wake the subscriptions with due work no job is pending for: due
-        deliveries (a paused one: a due probe), and no Retry-After holding."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT s.id FROM retail_event_subscription s
-              JOIN retail_backend b ON b.id = s.backend_id AND b.state = 'active'
-             WHERE s.active AND s.state != 'stopped'
-               AND (s.state != 'paused' OR s.probe_at <= %(now)s)
-               AND (s.hold_until IS NULL OR s.hold_until <= %(now)s)
-               AND EXISTS (
-                   SELECT 1 FROM retail_outbox_delivery d
-                    WHERE d.subscription_id = s.id AND d.state IN ('pending', 'failed')
-                      AND d.next_attempt <= %(now)s)
-            """,
-            {"now": fields.Datetime.now()},
-        )
-        self.browse([row[0] for row in self.env.cr.fetchall()])._enqueue_dispatch()

@@ -1,23 +1,15 @@
 import logging
-import time
 from datetime import timedelta
 
 import psycopg2
-import requests
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, config
 
-from odoo.addons.retail_integration.lib import standard_webhooks
-
-from ..lib import retry, ssrf
-from ..lib.events import excerpt
-from .retail_outbox_event import EVENT_TYPE_SELECTION
+from ..lib import retry
 
 _logger = logging.getLogger(__name__)
-
-USER_AGENT = "Odoo-Retail-Outbox/1.0"
 
 # Due deliveries of a subscription, oldest first, leaving out any whose
 # aggregate has an earlier delivery still on its way: order per aggregate.
@@ -114,9 +106,15 @@ class RetailOutboxDelivery(models.Model):
         "res.company", required=True, readonly=True, index=True
     )
     webhook_id = fields.Char(related="event_id.uuid", string="Webhook ID")
-    event_type = fields.Selection(EVENT_TYPE_SELECTION, readonly=True)
+    event_type = fields.Selection(selection="_event_type_selection", readonly=True)
     aggregate_key = fields.Char(readonly=True)
     sequence = fields.Integer(readonly=True)
+    version = fields.Integer(
+        readonly=True,
+        default=1,
+        help="The version of the event's data this delivery carries (its "
+        "subscription's).",
+    )
     occurred_at = fields.Datetime(related="event_id.occurred_at")
     state = fields.Selection(
         [
@@ -155,7 +153,6 @@ class RetailOutboxDelivery(models.Model):
 
     def init(self):
         cr = self.env.cr
-        cr.execute("DROP INDEX IF EXISTS retail_outbox_delivery_due")
         cr.execute(
             """CREATE INDEX IF NOT EXISTS retail_outbox_delivery_claim
                ON retail_outbox_delivery (subscription_id, next_attempt, sequence, id)
@@ -184,63 +181,47 @@ class RetailOutboxDelivery(models.Model):
         for delivery in self.filtered(lambda d: d.state == "sending"):
             delivery.state = "failed" if delivery.attempts else "pending"
 
-    def _send(self, session, subscription, secrets):
-        """POST the event, signed with each of ``secrets``; return
-        (retry.Outcome, values of the attempt).
+    @api.model
+    def _event_type_selection(self):
+        return self.env["retail.outbox.event.type"]._selection()
 
-        HTTP and network failures are outcomes, never exceptions."""
-        self.ensure_one()
-        body = self.event_id._body()
-        timestamp = int(time.time())
-        headers = dict(subscription.extra_headers or {})
-        headers.update(
-            {
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                "X-Correlation-Id": self.event_id.correlation_id,
-                **standard_webhooks.headers(
-                    secrets[0], self.webhook_id, timestamp, body, *secrets[1:]
-                ),
-            }
-        )
-        start = time.perf_counter()
-        status, answer, encoding = 0, b"", None
-        try:
-            response = session.post(
-                subscription.url,
-                data=body,
-                headers=headers,
-                timeout=subscription.timeout,
-                allow_redirects=False,
+    def _body(self):
+        """The canonical JSON bytes the receiver gets, in this delivery's version."""
+        return self.event_id._body(self.version)
+
+    def _contract_headers(self, specs=None):
+        """``Deprecation``/``Sunset`` headers when this delivery's version of
+        its type is deprecated (``lib/versions.py``), else {}. ``specs``:
+        the event types' ``_specs()``, when the caller has them at hand."""
+        if specs is None:
+            specs = self.env["retail.outbox.event.type"]._specs()
+        spec = specs.get(self.event_type)
+        return spec.headers.get(self.version, {}) if spec else {}
+
+    def _record_attempt(self, outcome, attempt, policy, probing, now, delivered=None):
+        """Apply an attempt's outcome to this delivery: delivered, failed until
+        the schedule's next wait (or the receiver's Retry-After), or dead
+        after the last attempt. ``now``: when it was answered. A plain
+        success is appended to ``delivered``, if given, for
+        ``_mark_delivered_many``; it is written now otherwise."""
+        if outcome.kind == retry.DELIVERED:
+            if delivered is not None and not self.reported:
+                delivered.append((self, attempt))
+            else:
+                self._mark_delivered(attempt)
+        elif outcome.kind == retry.GONE:
+            self._mark_failed(outcome, attempt, now.replace(microsecond=0))
+        elif probing:
+            # The backlog does not age while the circuit is open.
+            self._mark_failed(outcome, attempt, self.next_attempt, count=False)
+        else:
+            wait = retry.next_wait(
+                outcome, policy["schedule"], self.attempts + 1, policy["jitter"]
             )
-            # The charset the answer names, never guessed (requests' ``text``
-            # runs a character-set detector when it names none).
-            status, answer = response.status_code, response.content
-            encoding = response.encoding
-            outcome = retry.classify_response(
-                status, response.headers.get("Retry-After"), time.time()
-            )
-        except ssrf.UnsafeURL as err:
-            # The name resolved to a refused address when connecting, though
-            # not at the batch's check (DNS rebinding?): nothing was sent.
-            outcome = retry.Outcome(
-                retry.RETRY, _("Refused at connect time: %(reason)s", reason=err)
-            )
-        except requests.Timeout:
-            outcome = retry.Outcome(
-                retry.RETRY, _("No answer within %(s)s s", s=subscription.timeout)
-            )
-        except requests.RequestException as err:
-            outcome = retry.Outcome(
-                retry.RETRY, _("Connection failed: %(err)s", err=err)
-            )
-        return outcome, {
-            "attempts": self.attempts + 1,
-            "last_attempt": fields.Datetime.now(),
-            "last_status_code": status,
-            "response_excerpt": excerpt(answer, encoding=encoding),
-            "latency_ms": int((time.perf_counter() - start) * 1000),
-        }
+            if wait is None:
+                self._mark_dead(outcome, attempt)
+            else:
+                self._mark_failed(outcome, attempt, retry.due_at(now, wait))
 
     @api.model
     def _mark_delivered_many(self, results):

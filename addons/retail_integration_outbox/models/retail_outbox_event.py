@@ -5,26 +5,18 @@ import uuid
 from odoo import api, fields, models
 
 from ..lib import events as ev
+from ..lib import payloads, routing
 
 _logger = logging.getLogger(__name__)
 
 PENDING_KEY = "retail_outbox.captured"
 
-EVENT_TYPE_SELECTION = [
-    (ev.ORDER_CONFIRMED, "Order confirmed"),
-    (ev.ORDER_CANCELLED, "Order cancelled"),
-    (ev.INVOICE_PAID, "Invoice paid"),
-    (ev.STOCK_LEVEL_CHANGED, "Stock level changed"),
-    (ev.SHIPMENT_DISPATCHED, "Shipment dispatched"),
-    (ev.PRODUCT_CHANGED, "Product changed"),
-    (ev.PRICE_CHANGED, "Price changed"),
-]
-
 # One statement per event: the aggregate's sequence (and, for a state event,
 # the digest of its last value: an equal value writes nothing), the event, and
-# its deliveries. A coalescing type first points a pending (or failed, waiting
-# for its retry) delivery of the same state at the newer event; only the
-# subscriptions without one get a new delivery. Rows a dispatcher holds are
+# its deliveries (each in its subscription's version). A coalescing type first
+# points a pending (or failed, waiting for its retry) delivery of the same
+# state at the newer event; only the subscriptions without one get a new
+# delivery. Rows a dispatcher holds are
 # skipped: the value it is sending is already stale, so a new delivery follows
 # it. The lookup reads retail_outbox_delivery_aggregate in its own order
 # (newest sequence first, LIMIT 1), which does not depend on the table's size
@@ -42,15 +34,15 @@ WITH seq AS (
 ), event AS (
     INSERT INTO retail_outbox_event
         (uuid, event_type, aggregate_model, aggregate_id, aggregate_key, sequence,
-         payload, occurred_at, company_id, correlation_id,
+         version, payload, extra_payloads, occurred_at, company_id, correlation_id,
          create_uid, create_date, write_uid, write_date)
     SELECT %(uuid)s, %(type)s, %(model)s, %(res_id)s, %(key)s, seq.last_sequence,
-           %(payload)s, %(now)s, %(company)s, %(correlation)s,
+           %(version)s, %(payload)s, %(extra)s, %(now)s, %(company)s, %(correlation)s,
            %(uid)s, %(now)s, %(uid)s, %(now)s
     FROM seq
     RETURNING id, sequence
 ), target AS (
-    SELECT t.sub, t.backend, event.id AS event, event.sequence, (
+    SELECT t.sub, t.backend, t.version, event.id AS event, event.sequence, (
         SELECT d.id FROM retail_outbox_delivery d
          WHERE %(coalesce)s
            AND d.subscription_id = t.sub AND d.aggregate_key = %(key)s
@@ -58,11 +50,12 @@ WITH seq AS (
          ORDER BY d.sequence DESC
          LIMIT 1
          FOR UPDATE SKIP LOCKED) AS coalesce_into
-    FROM event, unnest(%(subs)s::int[], %(backends)s::int[]) AS t(sub, backend)
+    FROM event, unnest(%(subs)s::int[], %(backends)s::int[], %(versions)s::int[])
+         AS t(sub, backend, version)
 ), coalesced AS (
     UPDATE retail_outbox_delivery d
        SET event_id = target.event, sequence = target.sequence,
-           coalesced_count = d.coalesced_count + 1,
+           version = target.version, coalesced_count = d.coalesced_count + 1,
            write_uid = %(uid)s, write_date = %(now)s
       FROM target
      WHERE d.id = target.coalesce_into
@@ -70,10 +63,11 @@ WITH seq AS (
 ), fresh AS (
     INSERT INTO retail_outbox_delivery
         (event_id, subscription_id, backend_id, company_id, event_type, aggregate_key,
-         sequence, state, attempts, next_attempt, replay_count, coalesced_count,
-         reported, create_uid, create_date, write_uid, write_date)
+         sequence, version, state, attempts, next_attempt, replay_count,
+         coalesced_count, reported, create_uid, create_date, write_uid, write_date)
     SELECT target.event, target.sub, target.backend, %(company)s, %(type)s, %(key)s,
-           target.sequence, 'pending', 0, %(now)s, 0, 0, false,
+           target.sequence, target.version, 'pending', 0, %(now)s, 0,
+           0, false,
            %(uid)s, %(now)s, %(uid)s, %(now)s
       FROM target
      WHERE target.coalesce_into IS NULL
@@ -98,7 +92,7 @@ class RetailOutboxEvent(models.Model):
         help="Sent as webhook-id: the same on every retry and replay.",
     )
     event_type = fields.Selection(
-        EVENT_TYPE_SELECTION, required=True, readonly=True, index=True
+        selection="_event_type_selection", required=True, readonly=True, index=True
     )
     aggregate_model = fields.Char(readonly=True)
     aggregate_id = fields.Many2oneReference(
@@ -108,7 +102,15 @@ class RetailOutboxEvent(models.Model):
     sequence = fields.Integer(
         readonly=True, help="Position of this event among the events of its aggregate."
     )
+    version = fields.Integer(
+        readonly=True, default=1, help="The version of the type's data in Payload."
+    )
     payload = fields.Json("Payload Data", readonly=True)
+    extra_payloads = fields.Json(
+        "Other Versions",
+        readonly=True,
+        help='The data in the other versions some subscription takes: {"2": {...}}.',
+    )
     payload_text = fields.Text("Payload", compute="_compute_payload_text")
     occurred_at = fields.Datetime(readonly=True, index=True)
     company_id = fields.Many2one(
@@ -119,17 +121,24 @@ class RetailOutboxEvent(models.Model):
 
     _sql_constraints = [("uuid_uniq", "unique(uuid)", "Event ids are unique.")]
 
-    def init(self):
-        # uuid_uniq's index serves lookups by id: a second one on the column
-        # only costs every insert.
-        self.env.cr.execute("DROP INDEX IF EXISTS retail_outbox_event__uuid_index")
+    @api.model
+    def _event_type_selection(self):
+        return self.env["retail.outbox.event.type"]._selection()
 
     @api.depends("payload")
     def _compute_payload_text(self):
         for event in self:
             event.payload_text = json.dumps(event._envelope(), indent=2, sort_keys=True)
 
-    def _envelope(self):
+    def _data(self, version=None):
+        """The event's data in ``version`` (None: the event's own version)."""
+        self.ensure_one()
+        if version is None or version == self.version:
+            return self.payload
+        return self.extra_payloads[str(version)]
+
+    def _envelope(self, version=None):
+        """What a receiver gets, in ``version`` (None: the event's own)."""
         self.ensure_one()
         occurred = self.occurred_at
         return ev.envelope(
@@ -144,11 +153,12 @@ class RetailOutboxEvent(models.Model):
             res_id=self.aggregate_id,
             key=self.aggregate_key,
             sequence=self.sequence,
-            data=self.payload,
+            data=self._data(version),
+            version=version or self.version,
         )
 
-    def _body(self):
-        return ev.canonical_json(self._envelope())
+    def _body(self, version=None):
+        return ev.canonical_json(self._envelope(version))
 
     def action_open_aggregate(self):
         self.ensure_one()
@@ -195,6 +205,7 @@ class RetailOutboxEvent(models.Model):
             return
         self = self.sudo()
         routes = self.env["retail.event.subscription"]._routes()
+        specs = self.env["retail.outbox.event.type"]._specs()
         # The flow that caused the change, else the flow the record belongs to
         # (an order imported from a channel), else a new one.
         in_context = self.env.context.get("retail_correlation_id")
@@ -209,32 +220,43 @@ class RetailOutboxEvent(models.Model):
         }
         to_dispatch = set()
         for (event_type, model, res_id, scope), before in pending.items():
-            if res_id not in alive[model]:
+            spec = specs.get(event_type)
+            if not spec or res_id not in alive[model]:
                 continue
             record = self.env[model].browse(res_id)
-            data = record._retail_outbox_data(event_type, scope)
+            data = payloads.build(event_type, spec.default_version, record, scope)
             if data is None or (before is not None and ev.digest(data) == before):
                 continue
-            company = record._retail_outbox_company(scope)
-            correlation = in_context or new_flow
-            if not in_context and "retail_correlation_id" in record._fields:
-                correlation = record._retail_correlation_id() or new_flow
+            company = _owner_company(record, scope)
             subscriptions = [
                 sub
                 for sub in routes.get(event_type, ())
                 if (not company or sub.company_id == company.id)
-                and (
-                    sub.pricelist_id is None
-                    or scope == ("product.pricelist", sub.pricelist_id)
-                )
-                and (
-                    sub.warehouse_id is None
-                    or scope == ("stock.warehouse", sub.warehouse_id)
-                )
+                and routing.matches(sub.scope, scope)
             ]
-            if subscriptions and self._insert(
-                event_type, record, scope, data, company, correlation, subscriptions
-            ):
+            if not subscriptions:
+                continue
+            correlation = in_context or new_flow
+            if not in_context and "retail_correlation_id" in record._fields:
+                correlation = record._retail_correlation_id() or new_flow
+            # The data in the other versions the subscriptions take.
+            extra = {
+                str(version): payloads.build(event_type, version, record, scope)
+                for version in {sub.version for sub in subscriptions}
+                if version != spec.default_version
+            }
+            written = self._insert(
+                event_type,
+                record,
+                scope,
+                spec,
+                data,
+                extra,
+                company,
+                correlation,
+                subscriptions,
+            )
+            if written:
                 to_dispatch.update(sub.id for sub in subscriptions)
         if to_dispatch:
             self.env["retail.event.subscription"].browse(
@@ -243,29 +265,47 @@ class RetailOutboxEvent(models.Model):
             # Precommit hooks run after the transaction's flush.
             self.env.flush_all()
 
-    def _insert(self, event_type, record, scope, data, company, correlation, routes):
-        """Write one event and its deliveries to ``routes`` (one statement);
-        return (id, key, sequence), or None if a state event repeats the
+    def _insert(
+        self,
+        event_type,
+        record,
+        scope,
+        spec,
+        data,
+        extra,
+        company,
+        correlation,
+        routes,
+    ):
+        """Write one event and its deliveries to ``routes`` (one statement):
+        ``data`` in the type's default version (``spec``: its ``TypeSpec``),
+        ``extra`` ({"2": data, ...}) in the other versions the routes take.
+        Return (id, key, sequence), or None if a state event repeats the
         aggregate's last value."""
         key = ev.aggregate_key(record._name, record.id, scope)
-        coalesce = ev.coalesces(event_type)
+        digest = None
+        if spec.reports_state:
+            digest = ev.digest([data, extra] if extra else data)
         self.env.cr.execute(
             INSERT_EVENT,
             {
                 "key": key,
-                "digest": ev.digest(data) if event_type in ev.STATE_TYPES else None,
+                "digest": digest,
                 "uuid": str(uuid.uuid4()),
                 "type": event_type,
                 "model": record._name,
                 "res_id": record.id,
+                "version": spec.default_version,
                 "payload": json.dumps(data, default=str),
+                "extra": json.dumps(extra, default=str) if extra else None,
                 "now": fields.Datetime.now(),
                 "company": (company or self.env.company).id,
                 "correlation": correlation,
                 "uid": self.env.uid,
-                "coalesce": coalesce,
+                "coalesce": spec.coalesce,
                 "subs": [sub.id for sub in routes],
                 "backends": [sub.backend_id for sub in routes],
+                "versions": [sub.version for sub in routes],
             },
         )
         row = self.env.cr.fetchone()
@@ -273,6 +313,16 @@ class RetailOutboxEvent(models.Model):
             return None
         if row[2]:
             self.env["retail.outbox.delivery"].invalidate_model(
-                ["event_id", "sequence", "coalesced_count"]
+                ["event_id", "sequence", "version", "coalesced_count"]
             )
         return row[0], key, row[1]
+
+
+def _owner_company(record, scope):
+    """The company whose subscriptions get events about ``record``: the
+    scope's (a warehouse's, a pricelist's), else the record's; empty: every
+    company's."""
+    owner = record.env[scope[0]].browse(scope[1]) if scope else record
+    if "company_id" not in owner._fields:
+        return None
+    return owner.company_id

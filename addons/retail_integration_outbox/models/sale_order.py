@@ -1,7 +1,20 @@
 from odoo import models
 
+from ..lib import payloads
 from ..lib.events import ORDER_CANCELLED, ORDER_CONFIRMED
 from .tools import partner_data, product_data, refs_data
+
+
+# Built when the transaction commits: a confirmation undone in the same
+# transaction sends nothing.
+@payloads.register(ORDER_CONFIRMED)
+def order_confirmed(order, scope):
+    return order._retail_outbox_order() if order.state in ("sale", "done") else None
+
+
+@payloads.register(ORDER_CANCELLED)
+def order_cancelled(order, scope):
+    return order._retail_outbox_order() if order.state == "cancel" else None
 
 
 class SaleOrder(models.Model):
@@ -18,15 +31,7 @@ class SaleOrder(models.Model):
         self.env["retail.outbox.event"]._capture(ORDER_CANCELLED, self)
         return res
 
-    def _retail_outbox_company(self, scope):
-        return self.company_id
-
-    def _retail_outbox_data(self, event_type, scope):
-        # Built when the transaction commits: a confirmation undone in the
-        # same transaction sends nothing.
-        expected = ("sale", "done") if event_type == ORDER_CONFIRMED else ("cancel",)
-        if self.state not in expected:
-            return None
+    def _retail_outbox_order(self):
         return {
             "name": self.name,
             "client_order_ref": self.client_order_ref or None,

@@ -1,7 +1,13 @@
 from odoo import models
 
+from ..lib import payloads
 from ..lib.events import SHIPMENT_DISPATCHED
 from .tools import partner_data, product_data, refs_data
+
+
+@payloads.register(SHIPMENT_DISPATCHED)
+def shipment_dispatched(picking, scope):
+    return picking._retail_outbox_shipment() if picking.state == "done" else None
 
 
 class StockPicking(models.Model):
@@ -18,12 +24,7 @@ class StockPicking(models.Model):
         self.env["retail.outbox.event"]._capture(SHIPMENT_DISPATCHED, shipments)
         return res
 
-    def _retail_outbox_company(self, scope):
-        return self.company_id
-
-    def _retail_outbox_data(self, event_type, scope):
-        if self.state != "done":
-            return None
+    def _retail_outbox_shipment(self):
         order = self.sale_id
         return {
             "name": self.name,

@@ -14,6 +14,8 @@ from odoo.tools import config
 
 from odoo.addons.retail_integration.tests.common import RetailCase
 
+from .contracts import CONTRACTS
+
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
@@ -110,7 +112,8 @@ def allow_private_urls(allowed=True):
 
 class OutboxCase(RetailCase):
     """An active backend with a pricelist, and a subscription to every event
-    type pointing at a local receiver."""
+    type pointing at a local receiver. Every event a test writes is checked
+    against its published contract (schemas/) when the test ends."""
 
     @classmethod
     def setUpClass(cls):
@@ -154,6 +157,33 @@ class OutboxCase(RetailCase):
         super().setUp()
         self.receiver.received = []
         self.receiver.answer = None
+        self.env.cr.execute("SELECT coalesce(max(id), 0) FROM retail_outbox_event")
+        self.events_before = self.env.cr.fetchone()[0]
+        self.addCleanup(self.assertContractsKept)
+
+    def contract_breaches(self):
+        """["<type> v<n> event <id>: <why>", ...] of the envelopes, in every
+        version they were written in, of the events this test wrote that
+        break their contract."""
+        self.env.flush_all()
+        events = self.env["retail.outbox.event"].search(
+            [("id", ">", self.events_before)], order="id"
+        )
+        breaches = []
+        for event in events:
+            for version in [event.version, *map(int, event.extra_payloads or {})]:
+                envelope = json.loads(event._body(version))
+                breach = CONTRACTS.breach(envelope)
+                if breach:
+                    breaches.append(
+                        f"{event.event_type} v{version} event {event.uuid}: {breach}"
+                    )
+        return breaches
+
+    def assertContractsKept(self):
+        breaches = self.contract_breaches()
+        if breaches:
+            self.fail("Events break their published contract:\n" + "\n".join(breaches))
 
     def only(self, *event_types):
         """The subscription wants these event types only."""

@@ -14,18 +14,6 @@ class TestEvents(BaseCase):
             "product.product,7@stock.warehouse,1",
         )
 
-    def test_only_state_events_coalesce(self):
-        self.assertTrue(events.coalesces(events.STOCK_LEVEL_CHANGED))
-        self.assertTrue(events.coalesces(events.PRICE_CHANGED))
-        for event_type in (
-            events.ORDER_CONFIRMED,
-            events.ORDER_CANCELLED,
-            events.INVOICE_PAID,
-            events.SHIPMENT_DISPATCHED,
-        ):
-            self.assertFalse(events.coalesces(event_type))
-        self.assertLessEqual(events.COALESCED_TYPES, events.STATE_TYPES)
-
     def test_canonical_json_is_stable(self):
         a = events.canonical_json({"b": 1, "a": {"d": "é", "c": [1, 2]}})
         b = events.canonical_json({"a": {"c": [1, 2], "d": "é"}, "b": 1})
