@@ -141,6 +141,8 @@ class RetailBackend(models.Model):
         if vals.get("state") == "active":
             self._ensure_technical_user()
         if "code" in vals:
+            # sudo: queue.job.channel is queue_job's, writable by Settings only: the
+            # backend's manager renames its own channel
             self.job_channel_id.sudo().write({"name": vals["code"]})
         if "company_id" in vals:
             for backend in self.filtered("technical_user_id"):
@@ -179,6 +181,8 @@ class RetailBackend(models.Model):
                 )
             )
             user.active = False  # no login (Odoo refuses it at create)
+            # sudo: whoever first needs the user (an Integration User retrying a
+            # message) may not write the backend
             backend.sudo().technical_user_id = user
 
     def _as_connector(self, records):
@@ -192,6 +196,8 @@ class RetailBackend(models.Model):
     def unlink(self):
         channels = self.job_channel_id
         res = super().unlink()
+        # sudo: queue.job.channel is queue_job's: the backend's manager removes its own
+        # channel
         channels.sudo().filtered(lambda c: not c.job_function_ids).unlink()
         return res
 
@@ -200,6 +206,8 @@ class RetailBackend(models.Model):
         parent = self.env.ref("retail_integration.channel_retail")
         return (
             self.env["queue.job.channel"]
+            # sudo: queue.job.channel is queue_job's: the backend's manager creates its
+            # own channel
             .sudo()
             .create({"name": self.code, "parent_id": parent.id})
         )

@@ -45,6 +45,8 @@ class RetailBackend(models.Model):
             )
         oldest = dict(
             self.env["queue.job"]
+            # sudo: queue.job is readable by queue_job's managers only; the form shows
+            # the backend's own oldest job
             .sudo()
             ._read_group(
                 [
@@ -67,6 +69,7 @@ class RetailBackend(models.Model):
     def _cron_watch_job_channels(self):
         """File each blocked job channel in the inbox, and close the item once
         the channel runs again; file the jobs queue_job failed as dead."""
+        # sudo: the cron files and closes inbox items for every backend, whoever runs it
         exceptions = self.env["retail.sync.exception"].sudo()
         for backend in self.search([("job_channel", "!=", False)]):
             if backend.job_channel_blocked:
@@ -94,6 +97,8 @@ class RetailBackend(models.Model):
         self.ensure_one()
         job = (
             self.env["queue.job"]
+            # sudo: queue.job is readable by queue_job's managers only: the backend's
+            # own running job
             .sudo()
             .search(
                 [("state", "=", "started"), ("channel", "=", self.job_channel)],
@@ -115,6 +120,8 @@ class RetailBackend(models.Model):
         )
         return (
             self.env["retail.sync.exception"]
+            # sudo: inbox items are filed on the backend's behalf; its users may only
+            # read them
             .sudo()
             ._report(
                 cause,

@@ -63,6 +63,8 @@ class RetailExternalRef(models.Model):
 
     @api.model
     def _ref(self, backend, model, external_id):
+        # sudo: the external ids are the connector's index: found whatever the caller
+        # may read of them (a salesperson opening an order)
         return self.sudo().search(
             [
                 ("backend_id", "=", backend.id),
@@ -83,6 +85,7 @@ class RetailExternalRef(models.Model):
     def _external_id(self, backend, record):
         """The external id ``record`` has in ``backend`` (False if none; the
         first bound if it has several)."""
+        # sudo: as above: a record's external id, for whoever shows or sends the record
         ref = self.sudo().search(
             [
                 ("backend_id", "=", backend.id),

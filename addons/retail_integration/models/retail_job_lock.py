@@ -86,6 +86,8 @@ class RetailJobLock(models.Model):
         source (it says what failed, and how to retry it); else this lock."""
         lock = self.search([("queue_job_id", "=", queue_job.id)])
         lock.write({"kill_count": 0, "reported": True})  # a retry starts afresh
+        # sudo: the records of a killed job are told by the watcher, whatever user the
+        # job ran as
         records = queue_job.records.exists().sudo()
         owner = len(records) == 1 and hasattr(records, "_retail_job_killed")
         detail = _(
@@ -103,6 +105,7 @@ class RetailJobLock(models.Model):
         )
         exception = (
             self.env["retail.sync.exception"]
+            # sudo: inbox items are filed on the job's behalf
             .sudo()
             ._report(
                 cause,
@@ -121,6 +124,8 @@ class RetailJobLock(models.Model):
 
     def _retail_exception_retry(self):
         """The inbox's Retry: run the job again."""
+        # sudo: requeueing a queue.job is queue_job's managers' right; the inbox's Retry
+        # is the Integration User's
         self.sudo().queue_job_id.requeue()
 
     # queue_job's own requeue -----------------------------------------------------
@@ -129,6 +134,7 @@ class RetailJobLock(models.Model):
     def _report_jobs_found_dead(self):
         """File in the inbox the jobs queue_job's own requeuer failed because
         their worker died too often, once each."""
+        # sudo: queue.job is readable by queue_job's managers only
         jobs = self.env["queue.job"].sudo()
         self.flush_model()
         self.env.cr.execute(

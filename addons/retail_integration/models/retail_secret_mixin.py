@@ -60,6 +60,8 @@ class RetailSecretMixin(models.AbstractModel):
 
     def _compute_secret_is_set(self):
         for record in self:
+            # sudo: the sealed ciphertexts are base.group_system fields, never sent to a
+            # client
             sealed = record.sudo()
             for name in self._secret_fields:
                 record[f"{name}_is_set"] = bool(sealed[f"{name}_sealed"])
@@ -73,6 +75,7 @@ class RetailSecretMixin(models.AbstractModel):
                     continue  # an empty field keeps the saved secret
                 box = box or self._secret_box()
                 token = box.seal(value, self._secret_context(name))
+                # sudo: as above: the write-only field seals into the restricted one
                 record.sudo()[f"{name}_sealed"] = token
         # Drop the typed values from the cache: the form's read-back after
         # saving, in the same request, must not send them back.
@@ -83,6 +86,7 @@ class RetailSecretMixin(models.AbstractModel):
     def _get_secret(self, name):
         """Return the plaintext of secret ``name`` (empty string if none)."""
         self.ensure_one()
+        # sudo: as above: code reads the plaintext for the user, the client never does
         token = self.sudo()[f"{name}_sealed"]
         if not token:
             return ""
@@ -101,6 +105,7 @@ class RetailSecretMixin(models.AbstractModel):
             ) from err
 
     def _clear_secret(self, name):
+        # sudo: as above
         self.sudo().write({f"{name}_sealed": False})
         self.invalidate_recordset([f"{name}_is_set"])
 
@@ -112,6 +117,7 @@ class RetailSecretMixin(models.AbstractModel):
         for model_name, model in self.env.registry.items():
             if model._abstract or not getattr(model, "_secret_fields", ()):
                 continue
+            # sudo: re-sealing every secret of every model with the new key
             records = self.env[model_name].sudo().with_context(active_test=False)
             for name in model._secret_fields:
                 field = f"{name}_sealed"

@@ -91,7 +91,10 @@ class RetailSyncException(models.Model):
         for exc in self:
             document = exc._get_reference("res_model", "res_id")
             source = exc._get_reference("source_model", "source_id")
+            # sudo: the name of the document an item points at, whatever its model: the
+            # inbox user may not read it
             exc.document_name = document.sudo().display_name if document else False
+            # sudo: as above, for the item's source
             exc.source_name = source.sudo().display_name if source else False
 
     @api.depends("source_model", "state")
@@ -187,6 +190,7 @@ class RetailSyncException(models.Model):
     @api.model
     def _resolve_for(self, source, message=None):
         """Close the open exceptions of ``source`` (its retry succeeded)."""
+        # sudo: closing every item of a source, from whoever's retry succeeded
         exceptions = self.sudo().search(
             [
                 ("source_model", "=", source._name),

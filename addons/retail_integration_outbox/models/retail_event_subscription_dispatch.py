@@ -88,6 +88,8 @@ class RetailEventSubscription(models.Model):
         """Job: send this subscription's due deliveries in batches on one
         keep-alive connection, then schedule the next run. Returns a summary."""
         self.ensure_one()
+        # sudo: the dispatch job reads the subscription's secret and writes its state,
+        # whoever queued it
         sub = self.sudo()
         if not sub.active or sub.backend_id.state != "active":
             return "inactive"
@@ -114,6 +116,7 @@ class RetailEventSubscription(models.Model):
         secrets = transport.secrets(sub)
         session = sub._session()
         deadline = time.monotonic() + DISPATCH_SECONDS
+        # sudo: as above: the subscription's deliveries
         Delivery = self.env["retail.outbox.delivery"].sudo()
         sent = 0
         stop = False

@@ -320,6 +320,8 @@ class RetailOutboxDelivery(models.Model):
     def action_replay(self):
         """Send again, as a new first attempt, with the same webhook-id."""
         self.check_access("read")
+        # sudo: after the caller's read check: a replay writes what only the dispatcher
+        # writes
         deliveries = self.sudo()
         if deliveries.filtered(lambda d: d.state == "sending"):
             raise UserError(

@@ -203,6 +203,8 @@ class RetailOutboxEvent(models.Model):
         pending = self.env.cr.precommit.data.pop(PENDING_KEY, None)
         if not pending:
             return
+        # sudo: events are written for whoever's change caused them; no user may write
+        # them
         self = self.sudo()
         routes = self.env["retail.event.subscription"]._routes()
         specs = self.env["retail.outbox.event.type"]._specs()

@@ -90,6 +90,7 @@ class RetailOutboxEventType(models.Model):
     @api.model
     def _selection(self):
         """The types, for the selection fields that name one."""
+        # sudo: the types name a selection every user sees
         return [(t.code, t.name) for t in self.sudo().search([])]
 
     @api.model
@@ -97,6 +98,7 @@ class RetailOutboxEventType(models.Model):
     def _specs(self):
         """{code: TypeSpec} of every type."""
         specs = {}
+        # sudo: the types' settings, for whoever's change writes an event
         for event_type in self.sudo().search([]):
             listed = {
                 v.version: versions.Version(v.stable, v.deprecated_on, v.sunset_on)

@@ -28,6 +28,7 @@ def refs_data(record):
     """The ids ``record`` has in each backend: {backend code: external id}."""
     refs = (
         record.env["retail.external.ref"]
+        # sudo: a payload names the record's external ids whatever the changer may read
         .sudo()
         .search([("res_model", "=", record._name), ("res_id", "=", record.id)])
     )

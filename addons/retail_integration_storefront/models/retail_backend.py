@@ -181,6 +181,7 @@ class RetailBackend(models.Model):
         if not adapter.has_locations:
             return None
         if not self.storefront_location_id:
+            # sudo: found by Test Connection, kept whatever the tester may write
             self.sudo().storefront_location_id = adapter.primary_location()
         return self.storefront_location_id
 
@@ -189,6 +190,7 @@ class RetailBackend(models.Model):
         ``domain`` selects (listings, channel variant ids, SKUs)."""
         return (
             self.env["retail.external.ref"]
+            # sudo: the connector's index of bound products, read for the export
             .sudo()
             .search(
                 [
@@ -203,6 +205,7 @@ class RetailBackend(models.Model):
     def _storefront_job_failed(self, err, cause, name, key):
         """Inbox item of a job that met an API error (a connection problem)
         or a UserError (a configuration problem)."""
+        # sudo: inbox items are filed on the backend's behalf
         self.env["retail.sync.exception"].sudo()._report(
             cause,
             name=name,

@@ -130,6 +130,7 @@ class RetailBackend(models.Model):
         """Inbox item for one pulled order; its update time, if readable."""
         order_id = str(payload.get("id") if isinstance(payload, dict) else "?")[:64]
         cause = str(err.args[0]) if err.args else str(err)
+        # sudo: inbox items are filed on the backend's behalf
         self.env["retail.sync.exception"].sudo()._report(
             cause,
             name=_("Pulled order %(id)s could not be imported", id=order_id),

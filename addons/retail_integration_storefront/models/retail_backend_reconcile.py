@@ -227,6 +227,7 @@ class RetailBackend(models.Model):
         )
         report = "\n".join([summary, *lines])
         body = Markup("<br/>").join([summary, *lines])
+        # sudo: the reconciliation report is kept on the backend whoever started it
         self.sudo().write(
             {
                 "storefront_reconciled_at": fields.Datetime.now(),

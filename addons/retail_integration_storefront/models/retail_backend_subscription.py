@@ -59,8 +59,11 @@ class RetailBackend(models.Model):
         backend is a draft (a paused backend keeps capturing: its backlog is
         sent, coalesced, when it is active again)."""
         Sub = (
+            # sudo: the backend's own connector subscription, kept by the module, not by
+            # a person
             self.env["retail.event.subscription"].sudo().with_context(active_test=False)
         )
+        # sudo: as above: the types it subscribes to
         Type = self.env["retail.outbox.event.type"].sudo()
         api_providers = self._storefront_api_providers()
         for backend in self:

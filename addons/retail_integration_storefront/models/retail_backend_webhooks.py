@@ -28,6 +28,8 @@ class RetailBackend(models.Model):
         adapter = self._storefront_connect()
         secret = None
         if adapter.sends_endpoint_secret:
+            # sudo: the endpoint's secret goes to the channel when the channel signs
+            # with it
             secret = endpoint.sudo()._get_secret("secret")
             if not secret:
                 raise UserError(_("The endpoint has no signing secret yet."))
@@ -96,6 +98,7 @@ class RetailBackend(models.Model):
         them."""
         endpoints = (
             self.env["retail.webhook.endpoint"]
+            # sudo: the endpoint's tokens are base.group_system fields
             .sudo()
             .with_context(active_test=False)
             .search([])

@@ -114,6 +114,8 @@ class RetailStorefrontExporter(models.AbstractModel):
         bound to another product already (left for a person to sort out)."""
         try:
             with self.env.cr.savepoint():
+                # sudo: binding a product the channel listed, whoever's change caused
+                # the export
                 self.env["retail.external.ref"].sudo()._bind(backend, product, key)
         except ExternalRefConflict:
             _logger.warning(

@@ -380,6 +380,7 @@ class RetailStorefrontImporter(models.AbstractModel):
 
     def _report_sale(self, backend, sale, cause, name, key):
         """Inbox item about ``sale`` that a person must act on."""
+        # sudo: inbox items are filed on the backend's behalf
         self.env["retail.sync.exception"].sudo()._report(
             cause, name=name, backend=backend, kind="data", document=sale, key=key
         )

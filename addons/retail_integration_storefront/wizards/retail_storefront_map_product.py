@@ -37,6 +37,7 @@ class RetailStorefrontMapProduct(models.TransientModel):
         if not self.backend_id:
             raise UserError(_("This exception belongs to no backend."))
         key = self.env["retail.importer"]._product_key(self.sku, self.product_ref)
+        # sudo: the Integration User maps a SKU; binding is the connector's index
         self.env["retail.external.ref"].sudo()._bind(
             self.backend_id, self.product_id, key
         )

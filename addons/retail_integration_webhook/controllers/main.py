@@ -31,6 +31,8 @@ class WebhookController(http.Controller):
             form=httprequest.form.to_dict(),
             url=httprequest.url,
         )
+        # sudo: auth='none': no user; the endpoint's token, signature and checks are the
+        # authentication
         outcome = request.env["retail.webhook.endpoint"].sudo()._receive(token, inbound)
         return request.make_json_response(
             outcome.body, headers=list(outcome.headers.items()), status=outcome.status

@@ -313,6 +313,8 @@ class RetailInboundMessage(models.Model):
 
     def _job(self):
         return (
+            # sudo: queue.job is readable by queue_job's managers only: this message's
+            # own job
             self.env["queue.job"].sudo().search([("uuid", "=", self.job_uuid)], limit=1)
         )
 
@@ -336,7 +338,9 @@ class RetailInboundMessage(models.Model):
         if exception and not self.search_count(
             [("exception_id", "=", exception.id), ("state", "in", unfinished)]
         ):
+            # sudo: the inbox item is closed on the message's behalf
             exception.sudo().write({"state": "resolved"})
+            # sudo: as above
             exception.sudo().message_post(
                 body=_("Resolved: every message it held succeeded.")
             )
@@ -367,6 +371,7 @@ class RetailInboundMessage(models.Model):
         detail = "".join(traceback.format_exception(err))
         exception = (
             self.env["retail.sync.exception"]
+            # sudo: inbox items are filed on the message's behalf
             .sudo()
             ._report(
                 cause,

@@ -198,8 +198,10 @@ class RetailWebhookEndpoint(models.Model):
 
     @api.depends("token")
     def _compute_url(self):
+        # sudo: web.base.url is a system parameter
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
         for endpoint in self:
+            # sudo: the token is a base.group_system field: shown only inside the URL
             token = endpoint.sudo().token
             endpoint.url = f"{base_url}{ROUTE}{token}" if token else False
 
@@ -273,6 +275,7 @@ class RetailWebhookEndpoint(models.Model):
     @api.model
     def _gc_previous_secrets(self):
         """Cron: erase the previous secrets whose acceptance is over."""
+        # sudo: the cron erases expired secrets of every endpoint
         expired = self.sudo().search(
             [("previous_secret_until", "<=", fields.Datetime.now())]
         )
@@ -281,6 +284,7 @@ class RetailWebhookEndpoint(models.Model):
 
     def action_regenerate_token(self):
         for endpoint in self:
+            # sudo: the tokens are base.group_system fields
             sealed = endpoint.sudo()
             sealed.write(
                 {
@@ -370,6 +374,8 @@ class RetailWebhookEndpoint(models.Model):
         cache signalling.
         """
         endpoints = (
+            # sudo: one settings map for every request and user; the token is a
+            # base.group_system field
             self.sudo()
             .with_context(active_test=True)
             .search_fetch([], ["token", *self._RECEIVE_FIELDS])
