@@ -32,6 +32,7 @@ from test_storefront_system import (
     orders_by_name,
     post_signed,
 )
+from test_webhook_system import make_endpoint
 
 TEST_ADDONS = Path(__file__).resolve().parent / "addons"
 TEST_ADDON = "retail_test_dead_workers"
@@ -97,22 +98,17 @@ def make_backend(admin, name, **vals):
         "create",
         {"name": f"{name} {run}", "code": f"dw_{run}", "state": "active", **vals},
     )
-    endpoint = admin.call(
-        "retail.webhook.endpoint",
-        "create",
-        {
-            "name": f"{name} hooks {run}",
-            "backend_id": backend,
-            "scheme": "standard",
-            "secret": SECRET,
-            "rate_limit": 1000,
-            "rate_burst": 1000,
-        },
+    token = make_endpoint(
+        admin,
+        backend,
+        name=f"{name} hooks {run}",
+        secret=SECRET,
+        rate_limit=1000,
+        rate_burst=1000,
     )
-    [record] = admin.call("retail.webhook.endpoint", "read", [endpoint], ["token"])
     [channel] = admin.call("retail.backend", "read", [backend], ["job_channel"])
     return SimpleNamespace(
-        run=run, backend=backend, token=record["token"], channel=channel["job_channel"]
+        run=run, backend=backend, token=token, channel=channel["job_channel"]
     )
 
 

@@ -17,6 +17,7 @@ import psycopg2
 import pytest
 import requests
 from odoo_client import OdooClient
+from test_webhook_system import make_endpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from harness import load_lib  # noqa: E402
@@ -122,21 +123,16 @@ def shop(admin):
             "storefront_auto_confirm": True,  # "Confirm When Paid"
         },
     )
-    endpoint = admin.call(
-        "retail.webhook.endpoint",
-        "create",
-        {
-            "name": f"System storefront hooks {run}",
-            "backend_id": backend,
-            "scheme": "standard",
-            "secret": SECRET,
-            "rate_limit": 1000,
-            "rate_burst": 1000,
-        },
+    token = make_endpoint(
+        admin,
+        backend,
+        name=f"System storefront hooks {run}",
+        secret=SECRET,
+        rate_limit=1000,
+        rate_burst=1000,
     )
-    [record] = admin.call("retail.webhook.endpoint", "read", [endpoint], ["token"])
     return SimpleNamespace(
-        run=run, backend=backend, token=record["token"], currency=currency, skus=skus
+        run=run, backend=backend, token=token, currency=currency, skus=skus
     )
 
 

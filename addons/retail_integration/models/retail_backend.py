@@ -185,14 +185,6 @@ class RetailBackend(models.Model):
             # message) may not write the backend
             backend.sudo().technical_user_id = user
 
-    def _as_connector(self, records):
-        """``records`` as this backend's technical user sees them: its rights,
-        its company. What a job or handler of the backend does goes through
-        this, never through the superuser."""
-        self.ensure_one()
-        self._ensure_technical_user()
-        return records.with_user(self.technical_user_id).with_company(self.company_id)
-
     def unlink(self):
         channels = self.job_channel_id
         res = super().unlink()

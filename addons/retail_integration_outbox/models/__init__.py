@@ -1,3 +1,4 @@
+from . import retail_outbox_routing_source
 from . import retail_outbox_event_type
 from . import retail_outbox_event_version
 from . import retail_outbox_aggregate

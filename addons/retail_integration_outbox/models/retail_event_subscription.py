@@ -31,7 +31,8 @@ class RetailEventSubscription(models.Model):
 
     _name = "retail.event.subscription"
     _description = "Event Subscription"
-    _inherit = ["mail.thread", "retail.secret.mixin"]
+    _inherit = ["mail.thread", "retail.secret.mixin", "retail.outbox.routing.source"]
+    _routing_fields = ROUTE_FIELDS
     _order = "backend_id, name, id"
     _check_company_auto = True
     _secret_fields = ("signing_secret", "previous_signing_secret")
@@ -289,22 +290,12 @@ class RetailEventSubscription(models.Model):
                     vals["signing_secret"] = standard_webhooks.generate_secret()
             else:
                 vals["secret_shown"] = True  # the person typed it: they know it
-        subs = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return subs
+        return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("signing_secret"):
             vals["secret_shown"] = True
-        res = super().write(vals)
-        if ROUTE_FIELDS & set(vals):
-            self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
+        return super().write(vals)
 
     # Secret ---------------------------------------------------------------
 

@@ -24,6 +24,7 @@ class RetailOutboxEventType(models.Model):
     Python, ``lib/payloads.py``)."""
 
     _name = "retail.outbox.event.type"
+    _inherit = ["retail.outbox.routing.source"]
     _description = "Outbox Event Type"
     _order = "sequence, id"
 
@@ -70,22 +71,6 @@ class RetailOutboxEventType(models.Model):
                         type=event_type.code,
                     )
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        types = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return types
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
 
     @api.model
     def _selection(self):

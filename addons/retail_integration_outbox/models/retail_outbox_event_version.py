@@ -8,6 +8,7 @@ class RetailOutboxEventVersion(models.Model):
     """A version of an event type's data (see readme/USAGE.md, *Versions*)."""
 
     _name = "retail.outbox.event.version"
+    _inherit = ["retail.outbox.routing.source"]
     _description = "Outbox Event Type Version"
     _order = "type_id, version"
 
@@ -49,19 +50,3 @@ class RetailOutboxEventVersion(models.Model):
                         version=version.version,
                     )
                 )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
