@@ -1,6 +1,10 @@
-"""Calling a channel's HTTP API: a bounded wait for every request, and the
-answer read as JSON or turned into an :mod:`.api_errors` error (a 429 with the
-wait it asks for, a 5xx or a broken connection as an outage)."""
+"""Calling a channel's HTTP API: a bounded wait for every request, the
+correlation ids of the events that caused it, and the answer read as JSON or
+turned into an :mod:`.api_errors` error (a 429 with the wait it asks for, a 5xx
+or a broken connection as an outage)."""
+
+import contextlib
+import contextvars
 
 import requests
 
@@ -8,11 +12,34 @@ from .api_errors import ApiError, Throttled, Unavailable
 from .text import storable_bytes, storable_tree
 
 TIMEOUT = 30
+# A call that carries a batch names at most this many flows (about 750 bytes).
+MAX_CORRELATION_IDS = 20
+_CORRELATION_IDS = contextvars.ContextVar("retail_correlation_ids", default=())
+
+
+@contextlib.contextmanager
+def correlation(ids):
+    """Every call ``send`` makes inside sends ``ids`` (the correlation ids of
+    the events that caused it; the first ones of a larger batch) in
+    ``X-Correlation-Id``, comma-separated as HTTP lists are."""
+    ids = tuple(dict.fromkeys(i for i in ids if i))[:MAX_CORRELATION_IDS]
+    token = _CORRELATION_IDS.set(ids)
+    try:
+        yield ids
+    finally:
+        _CORRELATION_IDS.reset(token)
 
 
 def send(session, method, url, timeout=TIMEOUT, **kwargs):
-    """``session.request`` within ``timeout`` seconds; ``Unavailable`` when
-    the channel cannot be reached."""
+    """``session.request`` within ``timeout`` seconds, with the correlation
+    ids in force (:func:`correlation`); ``Unavailable`` when the channel
+    cannot be reached."""
+    ids = _CORRELATION_IDS.get()
+    if ids:
+        kwargs["headers"] = {
+            "X-Correlation-Id": ", ".join(ids),
+            **(kwargs.get("headers") or {}),
+        }
     try:
         return session.request(method, url, timeout=timeout, **kwargs)
     except (requests.ConnectionError, requests.Timeout) as err:

@@ -205,10 +205,21 @@ class RetailBackend(models.Model):
         )
 
     def _with_delay(self, records, **options):
-        """``records.with_delay`` on this backend's own job channel."""
+        """``records.with_delay`` on this backend's own job channel, the job
+        run as the backend's technical user in the backend's company only:
+        whoever queues it, it has the connector's rights and no more."""
         self.ensure_one()
         options.setdefault("channel", self.job_channel)
-        return records.with_delay(**options)
+        return self._as_technical_user(records).with_delay(**options)
+
+    def _as_technical_user(self, records):
+        """``records`` as this backend's jobs see them: as its technical user,
+        in its company only."""
+        self.ensure_one()
+        self._ensure_technical_user()
+        return records.with_user(self.technical_user_id).with_context(
+            allowed_company_ids=self.company_id.ids
+        )
 
     def action_activate(self):
         self.write({"state": "active"})

@@ -51,6 +51,14 @@ class RetailCase(TransactionCase):
             **vals,
         }
 
+    def as_connector(self, records, backend=None):
+        """``records`` as a job of ``backend`` (default: their own) runs
+        them: as its technical user, in its company."""
+        if backend is None:
+            is_backend = records._name == "retail.backend"
+            backend = records if is_backend else records.backend_id
+        return backend._as_technical_user(records)
+
     @contextmanager
     def committed_env(self):
         """A superuser environment on a cursor of its own that commits, as a

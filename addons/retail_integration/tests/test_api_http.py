@@ -1,3 +1,4 @@
+import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -7,7 +8,7 @@ import requests
 from odoo.tests import BaseCase, tagged
 
 from ..lib.api_errors import ApiError, Throttled, Unavailable, passes_by_itself
-from ..lib.api_http import read_json, send
+from ..lib.api_http import MAX_CORRELATION_IDS, correlation, read_json, send
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -18,6 +19,10 @@ class Handler(BaseHTTPRequestHandler):
         body = b'{"ok": "yes\\u0000"}' if status < 300 else b"\x00nope\xff"
         if self.path.endswith("?html"):
             body = b"<html>maintenance</html>"
+        if self.path.endswith("?echo"):
+            body = json.dumps(
+                {"correlation": self.headers.get("X-Correlation-Id")}
+            ).encode()
         self.send_response(status)
         self.send_header("Retry-After", "4.2")
         self.send_header("Content-Length", str(len(body)))
@@ -72,3 +77,16 @@ class TestApiHttp(BaseCase):
         self.assertTrue(
             str(down.exception).startswith(f"Cannot reach http://127.0.0.1:{port}/x:")
         )
+
+    def test_calls_name_the_flows_that_caused_them(self):
+        self.assertEqual(self.get("200?echo"), {"correlation": None})
+        flows = [f"flow-{n}" for n in range(30)]
+        with correlation(["flow-1", None, "flow-2", "flow-1"]):
+            self.assertEqual(self.get("200?echo"), {"correlation": "flow-1, flow-2"})
+            with correlation(flows) as named:
+                self.assertEqual(len(named), MAX_CORRELATION_IDS)
+                self.assertEqual(
+                    self.get("200?echo"), {"correlation": ", ".join(named)}
+                )
+            self.assertEqual(self.get("200?echo"), {"correlation": "flow-1, flow-2"})
+        self.assertEqual(self.get("200?echo"), {"correlation": None})

@@ -1,6 +1,6 @@
 import psycopg2
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -16,13 +16,33 @@ class TestBackend(RetailCase):
         self.backend.code = "test_shop_eu"
         self.assertEqual(self.backend.job_channel, "root.retail.test_shop_eu")
 
-    def test_jobs_run_on_the_backend_channel(self):
+    def test_jobs_run_on_the_backend_channel_as_its_technical_user(self):
+        admin = self.env.ref("base.user_admin")
+        other = self.env["res.company"].create({"name": "Elsewhere Ltd"})
+        admin.company_ids |= other
+        queuing = self.backend.with_user(admin).with_context(
+            allowed_company_ids=(self.backend.company_id | other).ids
+        )
         with trap_jobs() as trap:
-            self.backend._with_delay(self.backend).action_pause()
+            queuing._with_delay(queuing).read(["name"])
             trap.assert_jobs_count(1)
-            self.assertEqual(trap.enqueued_jobs[0].channel, "root.retail.test_shop")
+            job = trap.enqueued_jobs[0]
+            self.assertEqual(job.channel, "root.retail.test_shop")
+            self.assertEqual(job.user_id, self.backend.technical_user_id.id)
+            self.assertEqual(
+                job.recordset.env.context["allowed_company_ids"],
+                self.backend.company_id.ids,
+                "the backend's company only",
+            )
             trap.perform_enqueued_jobs()
-        self.assertEqual(self.backend.state, "paused")
+        self.assertEqual(job.result[0]["name"], self.backend.name)
+        # what the connector group does not grant, its jobs cannot do
+        state = self.backend.state
+        with trap_jobs() as trap:
+            queuing._with_delay(queuing).action_pause()
+            with self.assertRaises(AccessError):
+                trap.perform_enqueued_jobs()
+        self.assertEqual(self.backend.state, state)
 
     def test_unlink_removes_the_channel(self):
         channel = self.backend.job_channel_id

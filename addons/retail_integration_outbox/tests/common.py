@@ -213,7 +213,7 @@ class OutboxCase(RetailCase):
         return self.env["retail.outbox.delivery"].search(domain, order="id")
 
     def dispatch(self, subscription=None):
-        return (subscription or self.subscription)._dispatch()
+        return self.as_connector(subscription or self.subscription)._dispatch()
 
     def make_due(self):
         """Let time pass: every waiting delivery and probe is due now, and no

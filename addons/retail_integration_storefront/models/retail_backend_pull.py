@@ -119,7 +119,9 @@ class RetailBackend(models.Model):
             newest = newest or started
         watermark = min((m for m in (newest, oldest_failed) if m), default=None)
         if watermark:
-            self.storefront_pulled_until = watermark
+            # sudo: the job runs as the technical user, who reads backends only;
+            # the watermark is the pull's own bookkeeping
+            self.sudo().storefront_pulled_until = watermark
         return _(
             "%(imported)s order(s) imported or already up to date, %(failed)s failed.",
             imported=imported,

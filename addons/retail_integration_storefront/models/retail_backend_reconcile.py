@@ -227,14 +227,16 @@ class RetailBackend(models.Model):
         )
         report = "\n".join([summary, *lines])
         body = Markup("<br/>").join([summary, *lines])
-        # sudo: the reconciliation report is kept on the backend whoever started it
+        # sudo: the job runs as the technical user, who reads backends only; the
+        # reconciliation report is kept on the backend whoever started it
         self.sudo().write(
             {
                 "storefront_reconciled_at": fields.Datetime.now(),
                 "storefront_reconcile_summary": report,
             }
         )
-        self.message_post(body=body)
+        # sudo: as above (posting on a record takes write access to it)
+        self.sudo().message_post(body=body)
         return summary
 
     def _storefront_report_value(self, field, value):

@@ -3,6 +3,7 @@ import logging
 from odoo import _, api, models
 from odoo.exceptions import UserError
 
+from odoo.addons.retail_integration.lib import api_http
 from odoo.addons.retail_integration.lib.api_errors import ApiError, Throttled
 from odoo.addons.retail_integration.models.retail_external_ref import (
     ExternalRefConflict,
@@ -73,7 +74,9 @@ class RetailStorefrontExporter(models.AbstractModel):
                     )
                 continue
             try:
-                getattr(self, handler)(backend, adapter, location, group, results)
+                # The channel's calls name the flows that caused them.
+                with api_http.correlation(d.event_id.correlation_id for d in group):
+                    getattr(self, handler)(backend, adapter, location, group, results)
             except ApiError as err:
                 answer = (export.failed(err), err.status, str(err))
                 if isinstance(err, Throttled):

@@ -40,7 +40,7 @@ class ChannelServer(ThreadingHTTPServer):
         # one per request: None (answer), 503, 429, "throttled"; "lost"
         # (WooCommerce): done, but answered 500 as if the answer were lost
         self.script = []
-        self.requests = []
+        self.requests = []  # (method, path, JSON body, headers)
         self.page_size = None
         self.reset_catalogue()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -134,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self, method):
         length = int(self.headers.get("Content-Length") or 0)
         request = json.loads(self.rfile.read(length) or b"{}")
-        self.server.requests.append((method, self.path, request))
+        self.server.requests.append((method, self.path, request, dict(self.headers)))
         return request
 
     def do_PUT(self):  # WooCommerce
@@ -260,7 +260,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):  # WooCommerce
         url = urlparse(self.path)
-        self.server.requests.append(("GET", self.path, None))
+        self.server.requests.append(("GET", self.path, None, dict(self.headers)))
         if url.path != "/wp-json/wc/v3/orders":
             return self._woo("GET", url, None)
         expected = (

@@ -168,7 +168,7 @@ class TestAdapterRegistry(StorefrontCase):
             self.product_3, self.warehouse.lot_stock_id, 7
         )
         self.env.cr.flush()
-        subscription._dispatch()
+        self.as_connector(subscription)._dispatch()
         self.assertEqual(TillAdapter.channel.pushed, [("stock", [("33", 7)])])
         self.assertEqual(parse_listing("till:33"), (KEY, "33", None, None))
         self.assertEqual(listing_key(KEY, "33"), "till:33")

@@ -205,7 +205,7 @@ class TestStockExport(ExportCase):
         self.add_stock(self.product_1, 10)
         self.add_stock(self.product_2, 1)
         self.add_stock(self.product_3, 4)  # not on the channel
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         delivered = self.deliveries(self.shopify_sub, state="delivered")
         self.assertEqual(len(delivered), 3)
         calls = self.set_quantities_calls()
@@ -229,14 +229,14 @@ class TestStockExport(ExportCase):
         # bound now: the next change does not look the SKU up again
         self.server.requests.clear()
         self.add_stock(self.product_1, 1)
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         self.assertFalse(self.server.graphql_calls("productVariants("))
         self.assertEqual(self.server.shopify_inventory[(item_gid(1111), LOCATION)], 9)
 
     def test_burst_during_an_outage_sends_the_final_value_once(self):
         self.add_stock(self.product_1, 10)
         self.server.script = [503]
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         delivery = self.deliveries(self.shopify_sub)
         self.assertEqual(delivery.state, "failed")
         self.assertEqual(delivery.last_status_code, 503)
@@ -248,7 +248,7 @@ class TestStockExport(ExportCase):
         self.assertEqual(delivery.coalesced_count, 1001)
         self.make_due()
         self.server.requests.clear()
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         self.assertEqual(delivery.state, "delivered")
         calls = self.set_quantities_calls()
         self.assertEqual(len(calls), 1)
@@ -268,7 +268,7 @@ class TestStockExport(ExportCase):
         self.shopify.storefront_location_id = LOCATION
         self.server.script = ["throttled"]
         before = fields.Datetime.now()
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         delivery = self.deliveries(self.shopify_sub)
         self.assertEqual(delivery.state, "failed")
         self.assertEqual(delivery.last_status_code, 429)
@@ -276,7 +276,7 @@ class TestStockExport(ExportCase):
         self.assertLessEqual(delivery.next_attempt, before + timedelta(seconds=7))
         self.assertEqual(self.shopify_sub.consecutive_failures, 0)
         self.make_due()
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         self.assertEqual(delivery.state, "delivered")
 
     def test_a_refused_item_fails_alone_then_goes_dead_to_the_inbox(self):
@@ -287,7 +287,7 @@ class TestStockExport(ExportCase):
         self.shopify_sub.retry_schedule = "0"
         self.add_stock(self.product_1, 3)
         self.add_stock(self.product_2, 3)
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         self.assertEqual(
             self.deliveries(self.shopify_sub).mapped("state"), ["delivered", "dead"]
         )
@@ -303,16 +303,16 @@ class TestStockExport(ExportCase):
         self.add_stock(self.product_1, 5)
         self.add_stock(self.product_2, 7)
         self.server.script = [429]
-        self.woo_sub._dispatch()
+        self.as_connector(self.woo_sub)._dispatch()
         self.assertEqual(set(self.deliveries(self.woo_sub).mapped("state")), {"failed"})
         self.assertEqual(self.woo_sub.consecutive_failures, 0, "429 paces, not fails")
         self.server.script = [None, 500]  # SKU lookup answers, the batch fails
         self.make_due()
-        self.woo_sub._dispatch()
+        self.as_connector(self.woo_sub)._dispatch()
         self.assertEqual(self.woo_sub.consecutive_failures, 2, "a 5xx counts")
         self.make_due()
         self.server.requests.clear()
-        self.woo_sub._dispatch()
+        self.as_connector(self.woo_sub)._dispatch()
         self.assertEqual(
             set(self.deliveries(self.woo_sub).mapped("state")), {"delivered"}
         )
@@ -330,7 +330,7 @@ class TestStockExport(ExportCase):
     def test_without_a_warehouse_nothing_is_published_and_the_cause_is_kept(self):
         self.add_stock(self.product_1, 5)
         self.shopify.warehouse_id = False
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         delivery = self.deliveries(self.shopify_sub)
         self.assertEqual(delivery.state, "failed")
         self.assertIn("no Default Warehouse", delivery.last_error)
@@ -347,7 +347,7 @@ class TestStockExport(ExportCase):
         # without a call.
         self.add_stock(self.product_1, 2)
         self.shopify.warehouse_id = other
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         delivery = self.deliveries(self.shopify_sub)
         self.assertEqual(delivery.state, "delivered")
         self.assertFalse(self.set_quantities_calls())
@@ -373,7 +373,7 @@ class TestCatalogueExport(ExportCase):
         self.product_1.name = "Renamed Mug"
         self.product_2.active = False
         self.env.cr.flush()
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         self.assertEqual(
             set(self.deliveries(self.shopify_sub).mapped("state")), {"delivered"}
         )
@@ -392,7 +392,7 @@ class TestCatalogueExport(ExportCase):
         self.product_1.name = "Renamed Mug"
         self.product_2.active = False
         self.env.cr.flush()
-        self.woo_sub._dispatch()
+        self.as_connector(self.woo_sub)._dispatch()
         self.assertEqual(
             set(self.deliveries(self.woo_sub).mapped("state")), {"delivered"}
         )
@@ -448,11 +448,18 @@ class TestFulfilmentExport(ExportCase):
                 71, LOCATION, (81, 2, "SKU-1", "111"), (82, 1, "SKU-2", "222")
             )
         ]
-        self.ship(self.shopify, "5001")
-        self.shopify_sub._dispatch()
+        picking = self.ship(self.shopify, "5001")
+        self.as_connector(self.shopify_sub)._dispatch()
         shipment = self.deliveries(self.shopify_sub, event_type="shipment.dispatched")
         self.assertEqual(shipment.state, "delivered")
         documents = [r[2]["query"] for r in self.server.requests if r[0] == "POST"]
+        # the flow of the shipment event names every call it causes
+        flow = shipment.event_id.correlation_id
+        self.assertTrue(flow)
+        self.assertEqual(picking.sale_id.retail_correlation_id or flow, flow)
+        calls = [r for r in self.server.requests if "ulfillment" in str(r[2])]
+        self.assertGreaterEqual(len(calls), 2)
+        self.assertEqual({r[3].get("X-Correlation-Id") for r in calls}, {flow})
         first_fo = next(i for i, d in enumerate(documents) if "fulfillmentOrders(" in d)
         create = next(i for i, d in enumerate(documents) if "fulfillmentCreate" in d)
         self.assertLess(first_fo, create)
@@ -477,7 +484,7 @@ class TestFulfilmentExport(ExportCase):
         )
         # sent again (a replay): nothing left to fulfil, no second fulfilment
         shipment.action_replay()
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         self.assertEqual(shipment.state, "delivered")
         self.assertIn("Nothing left to fulfil", shipment.response_excerpt)
         self.assertEqual(len(self.server.shopify_fulfillments), 1)
@@ -535,7 +542,7 @@ class TestFulfilmentExport(ExportCase):
         answer = client.graphql(FULFILLMENT_CREATE, {"fulfillment": mixed})
         (error,) = answer["data"]["fulfillmentCreate"]["userErrors"]
         self.assertIn("single location", error["message"])
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         self.assertEqual(shipment.state, "delivered")
         self.assertIn(
             "gid://shopify/Fulfillment/1, gid://shopify/Fulfillment/2",
@@ -551,11 +558,11 @@ class TestFulfilmentExport(ExportCase):
         shipment = self.split_order()
         # fulfilment orders read, first location fulfilled, then an outage
         self.server.script = [None, None, 503]
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         self.assertEqual(shipment.state, "failed")
         self.assertEqual(len(self.server.shopify_fulfillments), 1)
         self.make_due()
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         self.assertEqual(shipment.state, "delivered")
         first, second = self.server.shopify_fulfillments
         self.assert_fulfilled(first, 71, 81, 2)
@@ -565,7 +572,7 @@ class TestFulfilmentExport(ExportCase):
     def test_woocommerce_completes_the_order_with_a_tracking_note(self):
         self.server.woo_order_status[727] = "processing"
         self.ship(self.woo, "727")
-        self.woo_sub._dispatch()
+        self.as_connector(self.woo_sub)._dispatch()
         shipment = self.deliveries(self.woo_sub, event_type="shipment.dispatched")
         self.assertEqual(shipment.state, "delivered")
         self.assertEqual(self.server.woo_order_status[727], "completed")
@@ -586,12 +593,12 @@ class TestFulfilmentExport(ExportCase):
         self.ship(self.woo, "727")
         # completed, notes read, the note created but its answer lost
         self.server.script = [None, None, "lost"]
-        self.woo_sub._dispatch()
+        self.as_connector(self.woo_sub)._dispatch()
         shipment = self.deliveries(self.woo_sub, event_type="shipment.dispatched")
         self.assertEqual(shipment.state, "failed")
         self.assertEqual(len(self.server.woo_notes[727]), 1)
         self.make_due()
-        self.woo_sub._dispatch()
+        self.as_connector(self.woo_sub)._dispatch()
         self.assertEqual(shipment.state, "delivered")
         self.assertEqual(self.server.woo_order_status[727], "completed")
         (note,) = self.server.woo_notes[727]
@@ -619,7 +626,7 @@ class TestFulfilmentExport(ExportCase):
             {"id": 2, "note": "Payment received.", "customer_note": False},
         ]
         self.ship(self.woo, "727")
-        self.woo_sub._dispatch()
+        self.as_connector(self.woo_sub)._dispatch()
         shipment = self.deliveries(self.woo_sub, event_type="shipment.dispatched")
         self.assertEqual(shipment.state, "delivered")
         self.assertEqual(self.server.woo_order_status[727], "completed")
@@ -631,7 +638,7 @@ class TestFulfilmentExport(ExportCase):
 
     def test_orders_of_other_channels_are_left_alone(self):
         self.ship(self.backends["generic"], "G-1")
-        self.shopify_sub._dispatch()
+        self.as_connector(self.shopify_sub)._dispatch()
         shipment = self.deliveries(self.shopify_sub, event_type="shipment.dispatched")
         self.assertEqual(shipment.state, "delivered")
         self.assertFalse(self.server.graphql_calls("fulfillment"))
@@ -651,7 +658,7 @@ class TestReconcileAndButtons(ExportCase):
         self.product_1.lst_price = 20.0
         self.product_2.lst_price = 12.0
         self.server.requests.clear()
-        summary = self.shopify._storefront_reconcile()
+        summary = self.as_connector(self.shopify)._storefront_reconcile()
         self.assertIn("3 channel item(s), 2 matched", summary)
         self.assertIn("2 difference(s) pushed", summary)
         (stock,) = self.set_quantities_calls()
@@ -673,7 +680,7 @@ class TestReconcileAndButtons(ExportCase):
         self.assertIn("Test Cap", self.shopify.storefront_reconcile_summary)
         self.assertIn("9 → 3", self.shopify.message_ids[0].body)
         self.server.requests.clear()
-        summary = self.shopify._storefront_reconcile()
+        summary = self.as_connector(self.shopify)._storefront_reconcile()
         self.assertIn("0 difference(s) pushed", summary)
         self.assertFalse(self.set_quantities_calls())
 
@@ -681,7 +688,7 @@ class TestReconcileAndButtons(ExportCase):
         self.add_stock(self.product_1, 2)
         self.product_1.lst_price = 20.0
         self.product_2.lst_price = 10.0
-        summary = self.woo._storefront_reconcile()
+        summary = self.as_connector(self.woo)._storefront_reconcile()
         self.assertIn("2 channel item(s), 2 matched", summary)
         products = self.server.woo_products
         self.assertEqual(products[201]["stock_quantity"], 2)
@@ -707,7 +714,7 @@ class TestReconcileAndButtons(ExportCase):
             shopify_variant(33, 333, 3333, "SKU-3", title="Tee & Co")
         )
         self.rename_and_archive()
-        summary = self.shopify._storefront_reconcile()
+        summary = self.as_connector(self.shopify)._storefront_reconcile()
         self.assertIn("3 channel item(s), 3 matched", summary)
         self.assertIn("2 difference(s) pushed, 0 refused", summary)
         (call,) = self.server.graphql_calls("productUpdate(")
@@ -731,7 +738,7 @@ class TestReconcileAndButtons(ExportCase):
         self.assertIn("Test Cap status: active → inactive (updated)", report)
         self.assertNotIn("Tee", report)
         self.server.requests.clear()
-        summary = self.shopify._storefront_reconcile()
+        summary = self.as_connector(self.shopify)._storefront_reconcile()
         self.assertIn("0 difference(s) pushed", summary)
         self.assertFalse(self.server.graphql_calls("productUpdate("))
 
@@ -744,7 +751,7 @@ class TestReconcileAndButtons(ExportCase):
             "status": "publish",
         }
         self.rename_and_archive()
-        summary = self.woo._storefront_reconcile()
+        summary = self.as_connector(self.woo)._storefront_reconcile()
         self.assertIn("3 channel item(s), 3 matched", summary)
         self.assertIn("2 difference(s) pushed, 0 refused", summary)
         posts = {r[1]: r[2] for r in self.server.requests if r[0] == "POST"}
@@ -764,7 +771,7 @@ class TestReconcileAndButtons(ExportCase):
         self.assertIn("Test Cap status: active → inactive (updated)", report)
         self.assertNotIn("Tee", report)
         self.server.requests.clear()
-        summary = self.woo._storefront_reconcile()
+        summary = self.as_connector(self.woo)._storefront_reconcile()
         self.assertIn("0 difference(s) pushed", summary)
 
     def test_buttons(self):

@@ -211,11 +211,14 @@ class RetailInboundMessage(models.Model):
         ``job_rows.store_new_job`` (one INSERT, see there).
 
         The job runs as ``user``, the backend's technical user: the handler
-        has its rights and sees its company only.
+        has its rights and sees its company only (the companies of whoever
+        queued it are not kept: the user's own is the backend's).
         """
         self.ensure_one()
+        context = dict(self.env.context)
+        context.pop("allowed_company_ids", None)
         delayable = Delayable(
-            self.with_user(user),
+            self.with_env(self.env(user=user, context=context, su=False)),
             channel=channel,
             max_retries=MAX_ATTEMPTS,
             description=_("Process webhook %(topic)s", topic=topic),

@@ -27,8 +27,9 @@ class TestLeastPrivilege(WebhookCase):
             }
         )
 
-    def _run(self, handler):
-        """Queue a message as the accept path does, and run its job as
+    def _run(self, handler, queued_in=None):
+        """Queue a message as the accept path does (or, with ``queued_in``,
+        as someone working in those companies does), and run its job as
         queue_job's runner would: as the job's user."""
         message = self.env["retail.inbound.message"]._insert_once(
             self.endpoints["standard"],
@@ -40,6 +41,8 @@ class TestLeastPrivilege(WebhookCase):
             state="received",
             correlation_id="c",
         )
+        if queued_in:
+            message = message.with_context(allowed_company_ids=queued_in.ids)
         message._delay_processing(self.backend.job_channel, "probe", self.robot)
         job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
         self.assertEqual(job.user_id, self.robot)
@@ -73,6 +76,18 @@ class TestLeastPrivilege(WebhookCase):
         message = self._run(handle)
         self.assertEqual(message.state, "done", message.error)
         self.assertEqual(seen, [(self.robot.id, False, self.backend.company_id)])
+
+    def test_a_retry_by_someone_in_two_companies_runs_in_the_backends(self):
+        seen = []
+
+        def handle(records, payload):
+            seen.append((records.env.uid, records.env.companies))
+            return "seen"
+
+        both = self.backend.company_id | self.other_company
+        message = self._run(handle, queued_in=both)
+        self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(seen, [(self.robot.id, self.backend.company_id)])
 
     def test_another_companys_records_stay_out_of_reach(self):
         def handle(records, payload):
