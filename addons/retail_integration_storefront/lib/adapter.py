@@ -126,6 +126,11 @@ class StorefrontAdapter:
         oldest first."""
         raise NotImplementedError
 
+    def order(self, external_id):
+        """The payload of one order as ``orders_since`` gives it; None if the
+        channel has no such order (any more)."""
+        raise NotImplementedError
+
     def channel_items(self, location, skus=None):
         """The channel items (dicts: sku, key, stock, price, name, active) of
         ``skus``, or of the whole catalogue if None."""

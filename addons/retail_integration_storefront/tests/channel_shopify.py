@@ -160,6 +160,12 @@ def product_update(server, document, variables):
     return data
 
 
+def order(server, document, variables):
+    legacy = variables["id"].rsplit("/", 1)[-1]
+    found = [o for o in server.shopify_orders if str(o["legacyResourceId"]) == legacy]
+    return {"order": found[0] if found else None}
+
+
 def fulfillment_orders(server, document, variables):
     orders = server.shopify_fulfillment_orders.get(variables["id"])
     if orders is None:
@@ -307,6 +313,7 @@ HANDLERS = (
     ("productUpdate", product_update),
     ("fulfillmentCreate", fulfillment_create),
     ("fulfillmentOrders(", fulfillment_orders),
+    ("query Order(", order),
     ("webhookSubscriptionCreate", webhook_create),
     ("webhookSubscriptionDelete", webhook_delete),
     ("webhookSubscriptions(", webhook_subscriptions),

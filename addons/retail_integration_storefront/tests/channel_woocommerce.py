@@ -107,6 +107,11 @@ def _no_order():
     )
 
 
+def order(server, body, params, order_id):
+    found = [o for o in server.woo_orders if str(o["id"]) == order_id]
+    return (200, found[0], {}) if found else _no_order()
+
+
 def order_notes(server, body, params, order_id):
     if int(order_id) not in server.woo_order_status:
         return _no_order()
@@ -221,6 +226,7 @@ ROUTES = (
     ("POST", r"products/batch", products_batch),
     ("POST", r"products/(\d+)/variations/batch", variations_batch),
     ("POST", r"orders/batch", orders_batch),
+    ("GET", r"orders/(\d+)", order),
     ("GET", r"orders/(\d+)/notes", list_order_notes),
     ("POST", r"orders/(\d+)/notes", order_notes),
     ("GET", r"system_status", system_status),

@@ -224,8 +224,14 @@ class TestPullImport(StorefrontCase):
             exception,
             [{"kind": "mapping", "storefront_sku": "WOO-404", "retryable": True}],
         )
-        self.assertEqual(self.woo.storefront_pulled_until, datetime(2025, 3, 2, 10, 0))
-        # map the SKU: the inbox's retry pulls again, and the order arrives
+        self.assertEqual(
+            self.woo.storefront_pulled_until,
+            datetime(2025, 3, 3, 10, 0),
+            "a failed order does not hold the watermark back",
+        )
+        self.assertEqual(self.woo.storefront_pull_retry, ["802"])
+        # map the SKU: the inbox's retry pulls again, and the order, older
+        # than the watermark, is fetched again on its own
         wizard = self.env["retail.storefront.map.product"].create(
             {"exception_id": exception.id, "product_id": self.product_2.id}
         )
@@ -234,7 +240,47 @@ class TestPullImport(StorefrontCase):
             trap.assert_jobs_count(1, only=self.woo._pull_orders)
             trap.perform_enqueued_jobs()
         self.assertTrue(self.order_of("802", "woocommerce"))
+        self.assertFalse(self.woo.storefront_pull_retry)
+        self.assertIn("/wp-json/wc/v3/orders/802", [r[1] for r in self.server.requests])
         self.assertEqual(self.woo.storefront_pulled_until, datetime(2025, 3, 3, 10, 0))
+
+    def test_shopify_a_failing_pulled_order_between_two_good_ones(self):
+        nodes = [
+            shopify_node(
+                n,
+                f"2025-03-0{n - 1000}T10:00:00Z",
+                self.currency.name,
+                sku_2="SKU-404" if n == 1002 else "SKU-2",
+            )
+            for n in (1001, 1002, 1003)
+        ]
+        self.server.shopify_orders = nodes
+        result = self.as_connector(self.shopify)._pull_orders()
+        self.assertIn("2 order(s) imported or already up to date, 1 failed", result)
+        self.assertTrue(self.order_of("1001", "shopify"))
+        self.assertTrue(self.order_of("1003", "shopify"))
+        self.assertEqual(self.shopify.storefront_pull_retry, ["1002"])
+        self.assertEqual(
+            self.shopify.storefront_pulled_until, datetime(2025, 3, 3, 10, 0)
+        )
+        # still failing: fetched again by id at the next pull, still kept aside
+        self.server.requests.clear()
+        result = self.as_connector(self.shopify)._pull_orders()
+        self.assertIn("1 failed", result)
+        single = self.server.graphql_calls("query Order(")
+        self.assertEqual(
+            [c["variables"]["id"] for c in single], ["gid://shopify/Order/1002"]
+        )
+        # fixed on the channel (its line now sold under a known SKU): imported
+        nodes[1]["lineItems"]["nodes"][1]["sku"] = "SKU-2"
+        result = self.as_connector(self.shopify)._pull_orders()
+        self.assertIn("0 failed", result)
+        self.assertTrue(self.order_of("1002", "shopify"))
+        self.assertFalse(self.shopify.storefront_pull_retry)
+        # an order kept aside that the channel no longer has is let go
+        self.shopify.sudo().storefront_pull_retry = ["1999"]
+        self.as_connector(self.shopify)._pull_orders()
+        self.assertFalse(self.shopify.storefront_pull_retry)
 
     def test_shopify_pull_imports_tips_and_duties(self):
         node = shopify_node(1002, "2025-03-02T10:00:00Z", self.currency.name)

@@ -71,6 +71,9 @@ class ShopifyAdapter(StorefrontAdapter):
     def orders_since(self, since):
         return self.client.orders_since(since)
 
+    def order(self, external_id):
+        return self.client.order(external_id)
+
     def channel_items(self, location, skus=None):
         return self.client.variants(location, skus)
 

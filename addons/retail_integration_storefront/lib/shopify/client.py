@@ -12,6 +12,7 @@ from .queries import (
     FULFILLMENT_CREATE,
     FULFILLMENT_ORDERS_QUERY,
     LOCATIONS_QUERY,
+    ORDER_QUERY,
     ORDERS_QUERY,
     SET_QUANTITIES,
     VARIANTS_QUERY,
@@ -67,6 +68,12 @@ class ShopifyClient:
             ORDERS_QUERY, "orders", {"first": PAGE_SIZE, "query": query}
         ):
             yield shopify_graphql_order(node)
+
+    def order(self, order_id):
+        """One order, as ``orders_since`` gives it; None if Shopify has none."""
+        answer = self.graphql(ORDER_QUERY, {"id": gid("Order", order_id)})
+        node = answer["data"].get("order")
+        return shopify_graphql_order(node) if node else None
 
     def _nodes(self, query, field, variables=None):
         """The nodes of the connection ``field`` that ``query`` reads, page

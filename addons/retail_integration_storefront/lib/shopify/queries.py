@@ -12,11 +12,7 @@ ALLOCATIONS = f"""discountAllocations {{
         ... on ManualDiscountApplication {{ title }}
     }}
 }}"""
-ORDERS_QUERY = f"""
-query Orders($first: Int!, $after: String, $query: String) {{
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{
+ORDER_FIELDS = f"""
       legacyResourceId name email note updatedAt cancelledAt closedAt
       displayFinancialStatus taxesIncluded currencyCode
       totalPriceSet {{ {MONEY} }}
@@ -34,8 +30,19 @@ query Orders($first: Int!, $after: String, $query: String) {{
       shippingLines(first: 20) {{ nodes {{
         title code originalPriceSet {{ {MONEY} }}
         {ALLOCATIONS}
-      }} }}
+      }} }}"""
+ORDERS_QUERY = f"""
+query Orders($first: Int!, $after: String, $query: String) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ {ORDER_FIELDS}
     }}
+  }}
+}}
+"""
+ORDER_QUERY = f"""
+query Order($id: ID!) {{
+  order(id: $id) {{ {ORDER_FIELDS}
   }}
 }}
 """

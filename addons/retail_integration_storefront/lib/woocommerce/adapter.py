@@ -67,6 +67,9 @@ class WooCommerceAdapter(StorefrontAdapter):
     def orders_since(self, since):
         return self.client.orders_since(since)
 
+    def order(self, external_id):
+        return self.client.order(external_id)
+
     def channel_items(self, location, skus=None):
         if skus is None:
             return self.client.catalogue()

@@ -26,6 +26,15 @@ class WooCommerceClient:
             params["modified_after"] = since.strftime("%Y-%m-%dT%H:%M:%S")
         return self._pages("orders", params, per_page=PAGE_SIZE)
 
+    def order(self, order_id):
+        """One order; None if WooCommerce has none (a 404)."""
+        try:
+            return self._call("GET", f"orders/{int(order_id)}")[0]
+        except ApiError as err:
+            if err.status == 404:
+                return None
+            raise
+
     # Outbound ----------------------------------------------------------------
 
     def _call(self, method, path, **kwargs):
