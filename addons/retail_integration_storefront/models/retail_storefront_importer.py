@@ -59,10 +59,7 @@ class RetailStorefrontImporter(models.AbstractModel):
                 self._replace_lines(backend, order, sale)
                 done.append(_("updated the lines of %(sale)s", sale=sale.name))
             else:
-                self._report_edited(backend, order, sale)
-                done.append(
-                    _("reported a change of the confirmed %(sale)s", sale=sale.name)
-                )
+                done.append(self._edit_confirmed(backend, order, sale))
         else:
             done.append(_("%(sale)s unchanged", sale=sale.name))
         sale.write(
@@ -174,6 +171,110 @@ class RetailStorefrontImporter(models.AbstractModel):
         sale.write({"order_line": self._line_commands(backend, order, sale)})
         sale.retail_lines_hash = order.lines_fingerprint()
         self._check_total(order, sale.amount_total, sale.currency_id)
+
+    def _edit_confirmed(self, backend, order, sale):
+        """The channel edited a confirmed order: its lines follow while nothing
+        is delivered or invoiced (Odoo adjusts the picking); afterwards the
+        differences go to the inbox. Returns what was done."""
+        changes = self._line_changes(backend, order, sale)
+        if sale.state == "cancel" or self._is_fulfilled(sale):
+            if changes:
+                self._report_edited(backend, order, sale, changes)
+            return _("reported a change of the confirmed %(sale)s", sale=sale.name)
+        for line, vals in changes["changed"]:
+            line.write(vals)
+        for line in changes["removed"]:
+            line.product_uom_qty = 0  # a confirmed line is kept, at zero
+        if changes["added"]:
+            sale.write({"order_line": [(0, 0, vals) for vals in changes["added"]]})
+        sale.retail_lines_hash = order.lines_fingerprint()
+        self._check_total(order, sale.amount_total, sale.currency_id)
+        summary = self._changes_text(changes)
+        sale.message_post(
+            body=_("Edited on the channel: %(changes)s.", changes=summary)
+        )
+        return _(
+            "applied the channel's edit to %(sale)s (%(changes)s)",
+            sale=sale.name,
+            changes=summary,
+        )
+
+    def _line_changes(self, backend, order, sale):
+        """What differs between ``sale``'s lines and ``order``'s:
+        {"changed": [(line, vals)], "added": [vals], "removed": [line]}. A
+        product line is known by its product, a charge (shipping, discount,
+        fee) by its product and label."""
+        charges = self.env["product.product"]
+        for field_name in (
+            "storefront_shipping_product_id",
+            "storefront_discount_product_id",
+            "storefront_fee_product_id",
+        ):
+            try:
+                charges |= self._setting_product(backend, field_name)
+            except UserError:
+                continue
+
+        def key(product_id, name):
+            return (product_id, name if product_id in charges.ids else None)
+
+        current = defaultdict(list)
+        for line in sale.order_line.filtered(lambda l: not l.display_type):
+            if line.product_uom_qty or line.product_id.id in charges.ids:
+                current[key(line.product_id.id, line.name)].append(line)
+        changes = {"changed": [], "added": [], "removed": []}
+        for _c, _i, vals in self._line_commands(backend, order, sale):
+            lines = current.get(key(vals["product_id"], vals.get("name")))
+            if not lines:
+                changes["added"].append(vals)
+                continue
+            line = lines.pop(0)
+            update = {
+                name: vals[name]
+                for name in ("product_uom_qty", "price_unit")
+                if tools.float_compare(line[name], vals[name], precision_digits=6)
+            }
+            if set(line.tax_id.ids) != set(vals["tax_id"][0][2]):
+                update["tax_id"] = vals["tax_id"]
+            if update:
+                # Odoo prices a line again when its quantity changes: the
+                # channel's price is written with it
+                update.setdefault("price_unit", vals["price_unit"])
+                changes["changed"].append((line, update))
+        changes["removed"] = [line for lines in current.values() for line in lines]
+        return changes
+
+    def _changes_text(self, changes):
+        parts = [
+            _(
+                "%(product)s %(before)s → %(after)s",
+                product=line.name.split("\n")[0],
+                before=line.product_uom_qty,
+                after=vals.get("product_uom_qty", line.product_uom_qty),
+            )
+            if "product_uom_qty" in vals
+            else _(
+                "%(product)s at %(price)s",
+                product=line.name.split("\n")[0],
+                price=vals.get("price_unit", line.price_unit),
+            )
+            for line, vals in changes["changed"]
+        ]
+        products = self.env["product.product"]
+        parts += [
+            _(
+                "%(product)s added (%(qty)s)",
+                product=vals.get("name")
+                or products.browse(vals["product_id"]).display_name,
+                qty=vals["product_uom_qty"],
+            )
+            for vals in changes["added"]
+        ]
+        parts += [
+            _("%(product)s removed", product=line.name.split("\n")[0])
+            for line in changes["removed"]
+        ]
+        return "; ".join(parts) or _("no line changed")
 
     def _line_commands(self, backend, order, sale):
         fiscal_position = sale.fiscal_position_id
@@ -363,16 +464,17 @@ class RetailStorefrontImporter(models.AbstractModel):
             f"storefront:refund:{sale.id}",
         )
 
-    def _report_edited(self, backend, order, sale):
+    def _report_edited(self, backend, order, sale, changes):
         self._report_sale(
             backend,
             sale,
             _(
-                "Order %(order)s changed on the channel after %(sale)s was confirmed: "
-                "its lines, prices or shipping differ. Update %(sale)s by hand, then "
-                "resolve this.",
+                "Order %(order)s changed on the channel after %(sale)s was delivered "
+                "or invoiced: %(changes)s. Update %(sale)s, its delivery or its "
+                "invoice by hand, then resolve this.",
                 order=order.name,
                 sale=sale.name,
+                changes=self._changes_text(changes),
             ),
             _("Confirmed order %(order)s edited on the channel", order=order.name),
             f"storefront:edited:{sale.id}:{order.lines_fingerprint()}",

@@ -123,7 +123,7 @@ class TestOrderImport(StorefrontCase):
             self.env["sale.order"].search_count([("retail_order_name", "=", "#T-1")]), 1
         )
 
-    def test_draft_order_lines_follow_updates_confirmed_ones_go_to_inbox(self):
+    def test_edits_follow_until_shipped_then_go_to_the_inbox(self):
         self.receive("order.created", self.order_data(financial_status="pending"))
         order = self.order_of("T-1")
         changed = self.order_data(financial_status="pending", total="72.00")
@@ -133,15 +133,57 @@ class TestOrderImport(StorefrontCase):
         self.assertEqual(len(order.order_line), 4)
         self.receive("order.paid", changed)
         self.assertEqual(order.state, "sale")
+        picking = order.picking_ids
+
+        def moved():
+            return {
+                m.product_id.default_code: m.product_uom_qty
+                for m in picking.move_ids
+                if m.state != "cancel" and m.product_uom_qty
+            }
+
+        self.assertEqual(moved(), {"SKU-1": 2, "SKU-2": 2})
+        # confirmed, not shipped: a quantity changes, then a line goes
         changed["lines"][1]["quantity"] = 3
         changed["total"] = "82.00"
         message = self.receive("order.updated", changed)
+        self.assertEqual(message.state, "done", message.error)
+        self.assertIn("applied the channel's edit", message.result)
+        self.assertEqual(order.amount_total, 82.0)
+        self.assertEqual(moved(), {"SKU-1": 2, "SKU-2": 3})
+        del changed["lines"][0]
+        changed["total"] = "47.00"
+        self.receive("order.updated", changed)
+        self.assertEqual(order.amount_total, 47.0)
+        self.assertEqual(moved(), {"SKU-2": 3})
+        notes = order.message_ids.mapped("body")
+        self.assertTrue(
+            any("Edited on the channel" in n and "removed" in n for n in notes)
+        )
+        # the same edit again, or an older one: nothing more
+        self.receive("order.updated", changed)
+        self.assertEqual(order.amount_total, 47.0)
+        self.assertFalse(
+            self.env["retail.sync.exception"].search(
+                [("res_id", "=", order.id), ("res_model", "=", "sale.order")]
+            )
+        )
+        # shipped: the next edit goes to the inbox with what differs
+        moves = picking.move_ids.filtered(lambda m: m.state != "cancel")
+        for move in moves:
+            move.quantity = move.product_uom_qty
+        moves.picked = True
+        picking.button_validate()
+        changed["lines"][0]["quantity"] = 4
+        changed["total"] = "57.00"
+        message = self.receive("order.updated", changed)
         self.assertEqual(message.state, "done")
-        self.assertEqual(order.amount_total, 72.0)
+        self.assertEqual(order.amount_total, 47.0)
         exception = self.env["retail.sync.exception"].search(
             [("res_id", "=", order.id), ("res_model", "=", "sale.order")]
         )
         self.assertIn("changed on the channel after", exception.cause)
+        self.assertIn("3.0 → 4.0", exception.cause)
 
     def test_customer_matching(self):
         existing = self.env["res.partner"].create(
