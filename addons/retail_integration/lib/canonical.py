@@ -86,12 +86,28 @@ class Fee:
     taxable: bool = False  # whether the channel charged tax on it
 
 
+class RefundLine(NamedTuple):
+    """Goods of one order line a refund covers."""
+
+    sku: str
+    quantity: Decimal
+    amount: Decimal  # refunded for these goods, before tax
+    # "return": the goods come back; "cancel": they were not shipped and will
+    # not be; "none": the money only
+    restock: str = "none"
+    product_ref: str = ""
+
+
 class Refund(NamedTuple):
-    """Money the channel gave back on an order (a tuple: it unpacks)."""
+    """Money the channel gave back on an order (a tuple: it unpacks), and
+    the goods and shipping it covers."""
 
     order_external_id: str
     external_id: str
     amount: Decimal
+    lines: tuple = ()  # RefundLine
+    shipping: Decimal = Decimal(0)  # shipping refunded, before tax
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 from collections import defaultdict
+from decimal import Decimal
 
 from odoo import _, api, models, tools
 from odoo.exceptions import UserError
+
+from odoo.addons.retail_integration.lib.canonical import Line
 
 
 class RetailStorefrontImporter(models.AbstractModel):
@@ -118,21 +121,163 @@ class RetailStorefrontImporter(models.AbstractModel):
                 "retail_payment_state": "refunded" if full else "partially_refunded",
             }
         )
-        sale.message_post(
-            body=_(
+        done = [
+            _(
                 "The channel refunded %(amount)s %(currency)s (refund %(id)s).",
                 amount=refunded,
                 currency=sale.currency_id.name,
                 id=refund_id,
             )
-        )
-        self._report_refund(backend, sale)
+        ]
+        done += self._refund_goods(backend, sale, refund)
+        done += self._refund_credit_note(backend, sale, refund)
+        if not refund.lines and not refund.shipping:
+            self._report_refund(backend, sale)
+        sale.message_post(body=" ".join(done))
         return sale, _(
-            "Refund %(id)s of %(amount)s recorded on %(sale)s.",
+            "Refund %(id)s of %(amount)s recorded on %(sale)s: %(done)s",
             id=refund_id,
             amount=refunded,
             sale=sale.name,
+            done=" ".join(done[1:]) or _("money only."),
         )
+
+    def _refund_lines(self, backend, sale, refund):
+        """[(sale order line, refund line)] of the goods ``refund`` covers."""
+        pairs = []
+        for item in refund.lines:
+            product = self._match_product(
+                backend,
+                Line(item.sku, item.quantity, Decimal(0), product_ref=item.product_ref),
+            )
+            lines = sale.order_line.filtered(lambda sol, p=product: sol.product_id == p)
+            if not lines:
+                raise UserError(
+                    _(
+                        "Refund %(id)s returns %(product)s, which %(sale)s does not "
+                        "sell.",
+                        id=refund.external_id,
+                        product=product.display_name,
+                        sale=sale.name,
+                    )
+                )
+            pairs.append((lines[0], item))
+        return pairs
+
+    def _refund_goods(self, backend, sale, refund):
+        """Goods refunded before shipping are no longer to be shipped (their
+        quantities drop, Odoo adjusts the delivery); goods the customer
+        returns come back through a return of the delivery, left ready for
+        the warehouse to receive."""
+        done, returns = [], defaultdict(float)
+        for line, item in self._refund_lines(backend, sale, refund):
+            quantity = float(item.quantity)
+            if item.restock == "cancel":
+                left = max(line.product_uom_qty - quantity, line.qty_delivered)
+                # the channel's price is written with the quantity (see
+                # _line_changes)
+                line.write({"product_uom_qty": left, "price_unit": line.price_unit})
+                done.append(
+                    _(
+                        "%(product)s: %(qty)s no longer to ship.",
+                        product=line.product_id.display_name,
+                        qty=quantity,
+                    )
+                )
+            elif item.restock == "return":
+                returns[line.product_id] += quantity
+        if returns:
+            picking = self._return_delivery(sale, returns)
+            done.append(
+                _(
+                    "Return %(picking)s created for the goods sent back.",
+                    picking=picking.name,
+                )
+            )
+        return done
+
+    def _return_delivery(self, sale, quantities):
+        """A return of ``sale``'s done deliveries for ``quantities``
+        ({product: quantity}), as Odoo's *Return* button makes it."""
+        outgoing = sale.picking_ids.filtered(
+            lambda p: p.state == "done" and p.picking_type_code == "outgoing"
+        )
+        if not outgoing:
+            raise UserError(
+                _(
+                    "The channel says goods of %(sale)s came back, but nothing of it "
+                    "was delivered from Odoo.",
+                    sale=sale.name,
+                )
+            )
+        wizard = self.env["stock.return.picking"].create(
+            {"picking_id": outgoing[-1].id}
+        )
+        left = dict(quantities)
+        for line in wizard.product_return_moves:
+            take = min(left.get(line.product_id, 0.0), line.move_id.quantity)
+            line.quantity = take
+            if line.product_id in left:
+                left[line.product_id] -= take
+        return wizard._create_return()
+
+    def _refund_credit_note(self, backend, sale, refund):
+        """A posted credit note for the refunded goods and shipping, when
+        ``sale`` was invoiced (before that, there is nothing to credit)."""
+        invoices = sale.invoice_ids.filtered(
+            lambda m: m.state == "posted" and m.move_type == "out_invoice"
+        )
+        if not invoices or not (refund.lines or refund.shipping):
+            return []
+        vals = []
+        for line, item in self._refund_lines(backend, sale, refund):
+            if not item.amount:
+                continue
+            vals.append(
+                {
+                    "product_id": line.product_id.id,
+                    "quantity": float(item.quantity) or 1.0,
+                    "price_unit": float(item.amount / (item.quantity or 1)),
+                    "tax_ids": [(6, 0, line.tax_id.ids)],
+                    "sale_line_ids": [(6, 0, line.ids)],
+                }
+            )
+        if refund.shipping:
+            ship = sale.order_line.filtered("is_delivery")[:1]
+            product = ship.product_id or self._setting_product(
+                backend, "storefront_shipping_product_id"
+            )
+            vals.append(
+                {
+                    "product_id": product.id,
+                    "name": _("Shipping refunded"),
+                    "quantity": 1.0,
+                    "price_unit": float(refund.shipping),
+                    "tax_ids": [(6, 0, ship.tax_id.ids)],
+                }
+            )
+        if not vals:
+            return []
+        invoice = invoices[0]
+        credit = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": invoice.partner_id.id,
+                "currency_id": invoice.currency_id.id,
+                "company_id": invoice.company_id.id,
+                "fiscal_position_id": invoice.fiscal_position_id.id,
+                "reversed_entry_id": invoice.id,
+                "invoice_origin": sale.name,
+                "ref": _(
+                    "Refund %(id)s of %(order)s",
+                    id=refund.external_id,
+                    order=sale.retail_order_name,
+                ),
+                "invoice_line_ids": [(0, 0, v) for v in vals],
+            }
+        )
+        credit.action_post()
+        return [_("Credit note %(name)s posted.", name=credit.name)]
 
     # Sale order --------------------------------------------------------------
 
@@ -219,7 +364,7 @@ class RetailStorefrontImporter(models.AbstractModel):
             return (product_id, name if product_id in charges.ids else None)
 
         current = defaultdict(list)
-        for line in sale.order_line.filtered(lambda l: not l.display_type):
+        for line in sale.order_line.filtered(lambda sol: not sol.display_type):
             if line.product_uom_qty or line.product_id.id in charges.ids:
                 current[key(line.product_id.id, line.name)].append(line)
         changes = {"changed": [], "added": [], "removed": []}

@@ -172,7 +172,9 @@ class StorefrontMixin:
         )
         message._enqueue()
         if process:
-            message._process()
+            # as its job runs it: as the backend's technical user
+            message.backend_id._as_technical_user(message)._process()
+            message.invalidate_recordset()
             if (
                 provider == "generic"
                 and topic.startswith("order.")

@@ -142,10 +142,22 @@ SHOPIFY_REFUND = {
             "id": 104689539,
             "line_item_id": 141249953214522974,
             "quantity": 1,
-            "restock_type": "no_restock",
+            "restock_type": "cancel",
+            "location_id": 24826418,
             "subtotal": 10.0,
+            "total_tax": 0.0,
+            "line_item": {
+                "id": 141249953214522974,
+                "variant_id": 808950811,
+                "product_id": 632910392,
+                "name": "IPod Nano - 8GB - Pink",
+                "sku": "SKU-2",
+                "quantity": 1,
+                "price": "10.00",
+            },
         }
     ],
+    "order_adjustments": [],
     "transactions": [
         {
             "id": 179259969,

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from odoo.tests import BaseCase, tagged
 
-from odoo.addons.retail_integration.lib.canonical import Fee, totals_match
+from odoo.addons.retail_integration.lib.canonical import Fee, RefundLine, totals_match
 from odoo.addons.retail_integration.lib.parsing import MappingError
 
 from ..lib.generic.mapper import generic_order
@@ -90,10 +90,39 @@ class TestMappers(BaseCase):
         self.assertEqual(order.customer.email, "jon@example.com")
 
     def test_shopify_refund(self):
+        refund = shopify_refund(payloads.SHOPIFY_REFUND)
         self.assertEqual(
-            shopify_refund(payloads.SHOPIFY_REFUND),
-            ("820982911946154508", "509562969", Decimal("10.00")),
+            refund[:3], ("820982911946154508", "509562969", Decimal("10.00"))
         )
+        self.assertEqual(
+            refund.lines,
+            (RefundLine("SKU-2", Decimal(1), Decimal(10), "cancel", "808950811"),),
+        )
+        self.assertEqual((refund.shipping, refund.note), (Decimal(0), "Damaged"))
+        returned = dict(
+            payloads.SHOPIFY_REFUND,
+            order_adjustments=[
+                {"kind": "shipping_refund", "amount": "-17.00", "tax_amount": "0.00"},
+                {"kind": "refund_discrepancy", "amount": "-1.00"},
+            ],
+        )
+        returned["refund_line_items"] = [
+            dict(item, restock_type=kind)
+            for kind, item in zip(
+                ("return", "legacy_restock", "no_restock", "what?"),
+                payloads.SHOPIFY_REFUND["refund_line_items"] * 4,
+                strict=True,
+            )
+        ]
+        refund = shopify_refund(returned)
+        self.assertEqual(
+            [line.restock for line in refund.lines],
+            ["return", "return", "none", "none"],
+        )
+        self.assertEqual(refund.shipping, Decimal(17))
+        hostile = dict(payloads.SHOPIFY_REFUND, refund_line_items=[{"quantity": "x"}])
+        with self.assertRaisesRegex(MappingError, "quantity is not a number"):
+            shopify_refund(hostile)
 
     def test_woocommerce_order(self):
         order = woocommerce_order(payloads.woo_order())

@@ -33,12 +33,66 @@ class TestShopify(StorefrontCase):
         self.assertEqual(order.retail_payment_state, "partially_refunded")
         self.assertEqual(order.retail_refunds, {"509562969": "10.00"})
         self.assertIn("already recorded", message.result)
+        # its goods, not shipped, are no longer to be shipped
+        cap = order.order_line.filtered(lambda line: line.product_id == self.product_2)
+        self.assertEqual(cap.product_uom_qty, 0)
+        self.assertNotIn(
+            self.product_2,
+            order.picking_ids.move_ids.filtered(
+                lambda m: m.state != "cancel"
+            ).product_id,
+        )
         cancelled = payloads.shopify_order(
             updated_at="2025-03-01T10:02:00-05:00",
             cancelled_at="2025-03-01T10:02:00-05:00",
         )
         self.receive("orders/cancelled", cancelled, "shopify")
         self.assertEqual(order.state, "cancel")
+
+    def test_refund_after_delivery_returns_the_goods_and_credits_once(self):
+        paid = payloads.shopify_order(financial_status="paid")
+        self.receive("orders/create", paid, "shopify")
+        order = self.order_of("820982911946154508", "shopify")
+        self.assertEqual(order.state, "sale")
+        delivery = order.picking_ids
+        for move in delivery.move_ids:
+            move.quantity = move.product_uom_qty
+        delivery.move_ids.picked = True
+        delivery.button_validate()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        refund = dict(
+            payloads.SHOPIFY_REFUND,
+            id=509562970,
+            order_adjustments=[
+                {"kind": "shipping_refund", "amount": "-17.00", "tax_amount": "0.00"}
+            ],
+        )
+        (item,) = refund["refund_line_items"]
+        refund["refund_line_items"] = [dict(item, restock_type="return")]
+        refund["transactions"] = [dict(refund["transactions"][0], amount="27.00")]
+        for _attempt in range(2):  # a retried delivery of the same refund
+            message = self.receive("refunds/create", refund, "shopify")
+            self.assertEqual(message.state, "done", message.error)
+        returns = order.picking_ids - delivery
+        self.assertEqual(len(returns), 1)
+        self.assertEqual(returns.picking_type_code, "incoming")
+        self.assertEqual(
+            [(m.product_id, m.product_uom_qty) for m in returns.move_ids],
+            [(self.product_2, 1.0)],
+        )
+        credit = order.invoice_ids.filtered(lambda m: m.move_type == "out_refund")
+        self.assertEqual(len(credit), 1)
+        self.assertEqual(credit.state, "posted")
+        self.assertEqual(credit.reversed_entry_id, invoice)
+        self.assertEqual(credit.amount_untaxed, 27.0)
+        self.assertEqual(order.retail_payment_state, "partially_refunded")
+        self.assertFalse(
+            self.env["retail.sync.exception"].search(
+                [("res_id", "=", order.id), ("res_model", "=", "sale.order")]
+            ),
+            "nothing left for a person to do",
+        )
 
     def test_refund_before_its_order_waits(self):
         message = self.receive(

@@ -10,6 +10,7 @@ from odoo.addons.retail_integration.lib.canonical import (
     Line,
     Order,
     Refund,
+    RefundLine,
     Shipping,
 )
 from odoo.addons.retail_integration.lib.parsing import (
@@ -23,6 +24,14 @@ from odoo.addons.retail_integration.lib.parsing import (
     parse_timestamp,
 )
 
+# Shopify's restock types: "legacy_restock" (older refunds) returns goods
+# that were shipped.
+SHOPIFY_RESTOCK = {
+    "return": "return",
+    "legacy_restock": "return",
+    "cancel": "cancel",
+    "no_restock": "none",
+}
 SHOPIFY_FINANCIAL = {
     "pending": "pending",
     "authorized": "authorized",
@@ -204,14 +213,47 @@ def shopify_order(payload):
 
 
 def shopify_refund(payload):
-    """``refunds/create``: (order id, refund id, amount refunded)."""
+    """``refunds/create``: the money refunded (its successful refund
+    transactions), the goods (``refund_line_items`` with their
+    ``restock_type``) and the shipping (``shipping_refund`` adjustments)."""
     data = parse_object(payload, "The order", required=True)
     refunded = Decimal(0)
     for i, trx in enumerate(parse_list(data.get("transactions"), "transactions")):
         if trx.get("kind") == "refund" and trx.get("status") in (None, "success"):
             refunded += parse_amount(trx.get("amount"), f"transactions[{i}].amount")
+    lines = []
+    for i, item in enumerate(
+        parse_list(data.get("refund_line_items"), "refund_line_items")
+    ):
+        where = f"refund_line_items[{i}]"
+        item = parse_object(item, where, required=True)
+        sold = parse_object(item.get("line_item"), f"{where}.line_item") or {}
+        lines.append(
+            RefundLine(
+                sku=parse_text(sold.get("sku"), f"{where}.line_item.sku", limit=64),
+                quantity=parse_amount(item.get("quantity"), f"{where}.quantity"),
+                amount=parse_amount(item.get("subtotal"), f"{where}.subtotal"),
+                restock=SHOPIFY_RESTOCK.get(item.get("restock_type"), "none"),
+                product_ref=parse_text(
+                    sold.get("variant_id"), f"{where}.line_item.variant_id", limit=64
+                ),
+            )
+        )
+    shipping = Decimal(0)
+    for i, adjustment in enumerate(
+        parse_list(data.get("order_adjustments"), "order_adjustments")
+    ):
+        if adjustment.get("kind") == "shipping_refund":
+            shipping += -parse_amount(
+                adjustment.get("amount"),
+                f"order_adjustments[{i}].amount",
+                minimum=None,
+            )
     return Refund(
         parse_text(data.get("order_id"), "order_id", required=True, limit=64),
         parse_text(data.get("id"), "id", required=True, limit=64),
         refunded,
+        tuple(lines),
+        shipping,
+        parse_text(data.get("note"), "note", limit=500),
     )
