@@ -147,6 +147,12 @@ class StorefrontAdapter:
         learns them, so that what was done before an error is kept."""
         raise NotImplementedError
 
+    def mark_delivered(self, order_id, tracking_numbers):
+        """Tell the channel that the goods of its order ``order_id`` shipped
+        under ``tracking_numbers`` arrived; what it did, in plain words, or
+        None if the channel has no way to hear it."""
+        return None
+
     def register_webhooks(self, url, secret, name):
         """Point ``registered_topics`` at ``url`` (``secret``: the endpoint's,
         for providers that take it; ``name``: what to call them). Returns

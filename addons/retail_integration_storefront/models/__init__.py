@@ -5,6 +5,7 @@ from . import retail_backend_subscription
 from . import retail_backend_webhooks
 from . import retail_event_subscription
 from . import retail_inbound_message
+from . import retail_outbox_event_type
 from . import retail_storefront_exporter
 from . import retail_storefront_importer
 from . import retail_sync_exception

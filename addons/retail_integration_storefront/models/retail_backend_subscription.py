@@ -7,12 +7,15 @@ from odoo.addons.retail_integration_outbox.lib.events import (
     STOCK_LEVEL_CHANGED,
 )
 
-# Backend flag → the outbox event type its storefront subscription takes.
+from .retail_storefront_exporter import SHIPMENT_DELIVERED
+
+# Backend flag → the outbox event types its storefront subscription takes
+# (those that exist: shipment.delivered comes with a carrier connector).
 EXPORT_FLOWS = {
-    "storefront_export_stock": STOCK_LEVEL_CHANGED,
-    "storefront_export_prices": PRICE_CHANGED,
-    "storefront_export_products": PRODUCT_CHANGED,
-    "storefront_export_fulfilment": SHIPMENT_DISPATCHED,
+    "storefront_export_stock": (STOCK_LEVEL_CHANGED,),
+    "storefront_export_prices": (PRICE_CHANGED,),
+    "storefront_export_products": (PRODUCT_CHANGED,),
+    "storefront_export_fulfilment": (SHIPMENT_DISPATCHED, SHIPMENT_DELIVERED),
 }
 SYNC_FIELDS = set(EXPORT_FLOWS) | {"state", "provider", "channel_type", "active"}
 
@@ -38,7 +41,8 @@ class RetailBackend(models.Model):
     storefront_export_fulfilment = fields.Boolean(
         "Publish Fulfilments",
         help="When a channel order's delivery is validated, fulfil it on the channel "
-        "with its carrier and tracking number.",
+        "with its carrier and tracking number; with a carrier connector, tell the "
+        "channel when the carrier reports the parcel delivered.",
     )
 
     @api.model_create_multi
@@ -67,7 +71,12 @@ class RetailBackend(models.Model):
         Type = self.env["retail.outbox.event.type"].sudo()
         api_providers = self._storefront_api_providers()
         for backend in self:
-            codes = [code for name, code in EXPORT_FLOWS.items() if backend[name]]
+            codes = [
+                code
+                for name, codes in EXPORT_FLOWS.items()
+                if backend[name]
+                for code in codes
+            ]
             sub = Sub.search(
                 [("backend_id", "=", backend.id), ("delivery_mode", "=", "storefront")],
                 limit=1,

@@ -21,11 +21,15 @@ from ..lib.listing import format_price, parse_listing, published_quantity
 
 _logger = logging.getLogger(__name__)
 
+# Written by a carrier connector (retail_integration_carrier) when the carrier
+# reports the parcel delivered; this module does not depend on it.
+SHIPMENT_DELIVERED = "shipment.delivered"
 HANDLERS = {
     STOCK_LEVEL_CHANGED: "_export_stock",
     PRICE_CHANGED: "_export_prices",
     PRODUCT_CHANGED: "_export_products",
     SHIPMENT_DISPATCHED: "_export_shipments",
+    SHIPMENT_DELIVERED: "_export_delivered",
 }
 
 
@@ -302,6 +306,23 @@ class RetailStorefrontExporter(models.AbstractModel):
                     "Nothing left to fulfil on order %(id)s.", id=shipment.order_id
                 )
             results[delivery.id] = (export.delivered(message), 200, message)
+
+    def _export_delivered(self, backend, adapter, location, deliveries, results):
+        """A channel order's parcel arrived: the channel hears it where its API
+        has a way (Shopify: a DELIVERED fulfilment event; WooCommerce: a note
+        to the customer)."""
+        for delivery in deliveries:
+            data = delivery.event_id.payload or {}
+            refs = (data.get("sale_order") or {}).get("external_refs") or {}
+            order_id = refs.get(backend.code)
+            done = order_id and adapter.mark_delivered(
+                order_id, [n for n in data.get("tracking_numbers") or [] if n]
+            )
+            if not order_id:
+                done = _("Not an order of this channel.")
+            elif not done:
+                done = _("The channel has no delivered status: nothing to send.")
+            results[delivery.id] = (export.delivered(done), 200, done)
 
     def _shipment(self, backend, order_id, data):
         """The Shipment of a ``shipment.dispatched`` payload."""

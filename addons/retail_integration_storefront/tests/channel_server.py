@@ -53,6 +53,7 @@ class ChannelServer(ThreadingHTTPServer):
         self.shopify_inventory = {}
         self.shopify_fulfillment_orders = {}
         self.shopify_fulfillments = []
+        self.shopify_delivered = []  # fulfilment gids with a DELIVERED event
         self.shopify_webhooks = []
         # WooCommerce: products and variations {id: object}, orders {id: object},
         # notes {order id: [note]}.

@@ -231,6 +231,54 @@ def fulfillment_create(server, document, variables):
     }
 
 
+def order_fulfillments(server, document, variables):
+    """The fulfilments made of the order's fulfilment orders; DELIVERED once
+    a delivered event was created on them."""
+    if variables["id"] not in server.shopify_fulfillment_orders:
+        return {"order": None}
+    own = {fo["id"] for fo in server.shopify_fulfillment_orders[variables["id"]]}
+    nodes = []
+    for index, fulfillment in enumerate(server.shopify_fulfillments, 1):
+        entries = fulfillment["lineItemsByFulfillmentOrder"]
+        if not any(entry["fulfillmentOrderId"] in own for entry in entries):
+            continue
+        fulfillment_id = f"gid://shopify/Fulfillment/{index}"
+        number = (fulfillment.get("trackingInfo") or {}).get("number")
+        nodes.append(
+            {
+                "id": fulfillment_id,
+                "displayStatus": "DELIVERED"
+                if fulfillment_id in server.shopify_delivered
+                else "FULFILLED",
+                "trackingInfo": [{"number": number}] if number else [],
+            }
+        )
+    return {"order": {"fulfillments": nodes}}
+
+
+def fulfillment_event_create(server, document, variables):
+    event = variables["fulfillmentEvent"]
+    known = len(server.shopify_fulfillments)
+    number = event["fulfillmentId"].rsplit("/", 1)[-1]
+    if not number.isdigit() or not 0 < int(number) <= known:
+        return {
+            "fulfillmentEventCreate": {
+                "fulfillmentEvent": None,
+                "userErrors": [{"field": ["fulfillmentId"], "message": "Not found"}],
+            }
+        }
+    server.shopify_delivered.append(event["fulfillmentId"])
+    return {
+        "fulfillmentEventCreate": {
+            "fulfillmentEvent": {
+                "id": f"gid://shopify/FulfillmentEvent/{len(server.shopify_delivered)}",
+                "status": event["status"],
+            },
+            "userErrors": [],
+        }
+    }
+
+
 def webhook_create(server, document, variables):
     """``server.shopify_webhooks`` holds ``{id, topic, url}``."""
     topic = variables["topic"]
@@ -312,6 +360,8 @@ HANDLERS = (
     ("productVariantsBulkUpdate", variants_bulk_update),
     ("productUpdate", product_update),
     ("fulfillmentCreate", fulfillment_create),
+    ("fulfillmentEventCreate", fulfillment_event_create),
+    ("fulfillments(", order_fulfillments),
     ("fulfillmentOrders(", fulfillment_orders),
     ("query Order(", order),
     ("webhookSubscriptionCreate", webhook_create),

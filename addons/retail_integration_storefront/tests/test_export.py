@@ -1,4 +1,5 @@
 from datetime import timedelta
+from types import SimpleNamespace
 from unittest.mock import patch
 
 from odoo import fields
@@ -170,15 +171,22 @@ class TestSubscription(ExportCase):
         sub = self.shopify_sub
         self.assertEqual(sub.delivery_mode, "storefront")
         self.assertTrue(sub.active)
-        self.assertEqual(
-            set(sub.event_type_ids.mapped("code")),
-            {
-                "stock.level_changed",
-                "price.changed",
-                "product.changed",
-                "shipment.dispatched",
-            },
-        )
+        codes = {
+            "stock.level_changed",
+            "price.changed",
+            "product.changed",
+            "shipment.dispatched",
+        }
+        Type = self.env["retail.outbox.event.type"]
+        delivered = Type.search([("code", "=", "shipment.delivered")])
+        if delivered:  # a carrier connector is installed
+            codes.add("shipment.delivered")
+        self.assertEqual(set(sub.event_type_ids.mapped("code")), codes)
+        if not delivered:  # a carrier connector arrives: its type joins
+            delivered = Type.create(
+                {"name": "Shipment delivered", "code": "shipment.delivered"}
+            )
+            self.assertIn(delivered, sub.event_type_ids)
         self.shopify.write(
             {
                 "storefront_export_prices": False,
@@ -580,6 +588,56 @@ class TestFulfilmentExport(ExportCase):
         self.assertTrue(note["customer_note"])
         self.assertIn("Stand-in Express", note["note"])
         self.assertIn("TRK-42", note["note"])
+
+    def delivered(self, backend, order_id, numbers=("TRK-42",)):
+        """A carrier connector's shipment.delivered of channel order
+        ``order_id`` through the exporter; (outcome, text) of its delivery."""
+        delivery = SimpleNamespace(
+            id=1,
+            event_type="shipment.delivered",
+            event_id=SimpleNamespace(
+                correlation_id="flow-1",
+                payload={
+                    "sale_order": {"external_refs": {backend.code: order_id}},
+                    "tracking_numbers": list(numbers),
+                },
+            ),
+        )
+        exporter = self.env["retail.storefront.exporter"]
+        outcome, _status, text = self.as_connector(exporter, backend)._deliver(
+            backend, [delivery]
+        )[1]
+        return outcome, text
+
+    def test_a_delivered_parcel_reaches_the_channel_where_it_can(self):
+        order_gid = "gid://shopify/Order/5001"
+        self.server.shopify_fulfillment_orders[order_gid] = [
+            fulfillment_order(71, LOCATION, (81, 2, "SKU-1", "111"))
+        ]
+        self.ship(self.shopify, "5001")
+        self.as_connector(self.shopify_sub)._dispatch()
+        self.assertEqual(len(self.server.shopify_fulfillments), 1)
+        outcome, text = self.delivered(self.shopify, "5001", ["TRK-OTHER"])
+        self.assertIn("no fulfilment left", text)
+        outcome, text = self.delivered(self.shopify, "5001")
+        self.assertEqual(outcome.kind, "delivered")
+        fulfilment = "gid://shopify/Fulfillment/1"
+        self.assertEqual(text, f"Fulfilment(s) {fulfilment} marked delivered.")
+        self.assertEqual(self.server.shopify_delivered, [fulfilment])
+        # told again (a replay): already delivered there, nothing sent
+        outcome, text = self.delivered(self.shopify, "5001")
+        self.assertIn("no fulfilment left", text)
+        self.assertEqual(len(self.server.shopify_delivered), 1)
+        # WooCommerce has no delivered status: the customer gets a note, once
+        self.server.woo_order_status[727] = "completed"
+        for _attempt in range(2):
+            outcome, text = self.delivered(self.woo, "727")
+        self.assertEqual(
+            [n["note"] for n in self.server.woo_notes[727]], ["Delivered (TRK-42)."]
+        )
+        # an order of another channel is left alone
+        outcome, text = self.delivered(self.shopify, None)
+        self.assertEqual(text, "Not an order of this channel.")
 
     def test_woocommerce_retry_after_a_lost_note_answer_adds_no_second_note(self):
         self.woo.write(

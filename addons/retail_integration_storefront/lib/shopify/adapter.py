@@ -109,6 +109,12 @@ class ShopifyAdapter(StorefrontAdapter):
                 continue
             yield index, Shipped(fulfilments=tuple(fulfilments))
 
+    def mark_delivered(self, order_id, tracking_numbers):
+        marked = self.client.mark_delivered(order_id, tracking_numbers)
+        if not marked:
+            return f"Order {order_id}: no fulfilment left to mark delivered."
+        return f"Fulfilment(s) {', '.join(marked)} marked delivered."
+
     def register_webhooks(self, url, secret, name):
         """Shopify refuses a topic already sent to ``url``: it is present."""
         done = {

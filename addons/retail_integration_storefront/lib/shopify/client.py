@@ -10,8 +10,10 @@ from .graphql_order import shopify_graphql_order
 from .listing import shopify_item
 from .queries import (
     FULFILLMENT_CREATE,
+    FULFILLMENT_EVENT_CREATE,
     FULFILLMENT_ORDERS_QUERY,
     LOCATIONS_QUERY,
+    ORDER_FULFILLMENTS_QUERY,
     ORDER_QUERY,
     ORDERS_QUERY,
     SET_QUANTITIES,
@@ -273,6 +275,29 @@ class ShopifyClient:
                 raise ApiError(f"Location {location}: {message}{done}")
             created.append(result["fulfillment"]["id"])
         return created
+
+    def mark_delivered(self, order_id, tracking_numbers):
+        """A DELIVERED event on each fulfilment of the order shipped under one
+        of ``tracking_numbers`` (all of them if none is given) that does not
+        show delivered yet; the fulfilments marked."""
+        answer = self.graphql(ORDER_FULFILLMENTS_QUERY, {"id": gid("Order", order_id)})
+        order = answer["data"].get("order")
+        if not order:
+            raise ApiError(f"Shopify has no order {order_id}.", 404)
+        marked = []
+        for fulfillment in order["fulfillments"]:
+            numbers = {t.get("number") for t in fulfillment.get("trackingInfo") or []}
+            if tracking_numbers and not numbers & set(tracking_numbers):
+                continue
+            if fulfillment.get("displayStatus") == "DELIVERED":
+                continue
+            event = {"fulfillmentId": fulfillment["id"], "status": "DELIVERED"}
+            result = self.graphql(FULFILLMENT_EVENT_CREATE, {"fulfillmentEvent": event})
+            errors = result["data"]["fulfillmentEventCreate"]["userErrors"]
+            if errors:
+                raise ApiError("; ".join(e.get("message", "") for e in errors))
+            marked.append(fulfillment["id"])
+        return marked
 
     def create_webhook(self, topic, url):
         answer = self.graphql(

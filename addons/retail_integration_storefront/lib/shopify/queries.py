@@ -123,3 +123,18 @@ mutation Unhook($id: ID!) {
   }
 }
 """
+ORDER_FULFILLMENTS_QUERY = """
+query OrderFulfillments($id: ID!) {
+  order(id: $id) {
+    fulfillments(first: 50) { id displayStatus trackingInfo { number } }
+  }
+}
+"""
+FULFILLMENT_EVENT_CREATE = """
+mutation FulfillmentEventCreate($fulfillmentEvent: FulfillmentEventInput!) {
+  fulfillmentEventCreate(fulfillmentEvent: $fulfillmentEvent) {
+    fulfillmentEvent { id status }
+    userErrors { field message }
+  }
+}
+"""

@@ -108,6 +108,14 @@ class WooCommerceAdapter(StorefrontAdapter):
             self.client.add_order_note(shipment.order_id, shipment.note)
             yield index, Shipped()
 
+    def mark_delivered(self, order_id, tracking_numbers):
+        """WooCommerce has no delivered status: a note to the customer, not
+        added again if a retry finds it there."""
+        numbers = ", ".join(tracking_numbers)
+        note = f"Delivered ({numbers})." if numbers else "Delivered."
+        self.client.add_order_note(order_id, note)
+        return f"Order {order_id}: delivery note added."
+
     def register_webhooks(self, url, secret, name):
         """Of the webhooks of the same topic and URL, one is kept (an active
         one if any), given ``secret`` (WooCommerce never shows a webhook's
