@@ -127,6 +127,9 @@ class Order:
     fees: tuple = ()
     updated_at: datetime | None = None
     note: str = ""
+    # The payment gateway the customer paid through (Shopify's first payment
+    # gateway name, WooCommerce's payment method): it picks the journal.
+    gateway: str = ""
 
     @property
     def is_paid(self):

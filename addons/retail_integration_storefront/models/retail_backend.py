@@ -78,6 +78,22 @@ class RetailBackend(models.Model):
         help="Carries WooCommerce fees, Shopify tips and duties, one line each "
         "named after it. Its taxes apply to the fees the channel taxed.",
     )
+    storefront_invoice_paid = fields.Boolean(
+        "Invoice Paid Orders",
+        help="A paid channel order is invoiced when it is confirmed, and the "
+        "channel's payment is registered on the invoice in its gateway's journal; "
+        "a refund's credit note is paid back from the same journal.",
+    )
+    storefront_payment_journal_id = fields.Many2one(
+        "account.journal",
+        "Payment Journal",
+        check_company=True,
+        domain="[('type', 'in', ('bank', 'cash'))]",
+        help="Where the payments of gateways not listed below are registered.",
+    )
+    storefront_gateway_ids = fields.One2many(
+        "retail.storefront.gateway", "backend_id", string="Gateway Journals"
+    )
     # What the provider's adapter supports, for the form.
     storefront_has_api = fields.Boolean(compute="_compute_storefront_provider")
     storefront_has_api_version = fields.Boolean(compute="_compute_storefront_provider")

@@ -67,6 +67,7 @@ class RetailStorefrontImporter(models.AbstractModel):
             done.append(_("%(sale)s unchanged", sale=sale.name))
         sale.write(
             {
+                "retail_payment_gateway": order.gateway or sale.retail_payment_gateway,
                 "retail_payment_state": order.financial_status,
                 "retail_channel_state": order.status,
                 "retail_updated_at": order.updated_at or sale.retail_updated_at,
@@ -277,7 +278,15 @@ class RetailStorefrontImporter(models.AbstractModel):
             }
         )
         credit.action_post()
-        return [_("Credit note %(name)s posted.", name=credit.name)]
+        done = [_("Credit note %(name)s posted.", name=credit.name)]
+        if backend.storefront_invoice_paid and invoice.payment_state in (
+            "paid",
+            "in_payment",
+        ):
+            journal = self._payment_journal(backend, sale.retail_payment_gateway)
+            self._register_payment(credit, journal, refund.external_id)
+            done.append(_("Paid back from %(journal)s.", journal=journal.name))
+        return done
 
     # Sale order --------------------------------------------------------------
 
@@ -557,9 +566,67 @@ class RetailStorefrontImporter(models.AbstractModel):
         ):
             sale.action_confirm()
             done.append(_("confirmed (paid)"))
+        if order.is_paid and backend.storefront_invoice_paid and sale.state == "sale":
+            done.extend(self._invoice_and_pay(backend, sale))
         if order.financial_status in ("refunded", "partially_refunded"):
             self._report_refund(backend, sale)
         return done
+
+    # Payments ----------------------------------------------------------------
+
+    def _invoice_and_pay(self, backend, sale):
+        """A paid channel order's invoice, posted, with the channel's payment
+        registered in its gateway's journal; once, whatever the retries."""
+        invoices = sale.invoice_ids.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state != "cancel"
+        )
+        done = []
+        if not invoices:
+            if not any(sale.order_line.mapped("qty_to_invoice")):
+                return [_("nothing to invoice yet (invoiced on delivery)")]
+            invoices = sale._create_invoices()
+            done.append(
+                _("invoiced (%(names)s)", names=", ".join(invoices.mapped("name")))
+            )
+        invoices.filtered(lambda m: m.state == "draft").action_post()
+        unpaid = invoices.filtered(
+            lambda m: m.state == "posted" and m.payment_state in ("not_paid", "partial")
+        )
+        if unpaid:
+            journal = self._payment_journal(backend, sale.retail_payment_gateway)
+            self._register_payment(unpaid, journal, sale.retail_order_name)
+            done.append(_("payment registered in %(journal)s", journal=journal.name))
+        return done
+
+    def _payment_journal(self, backend, gateway):
+        key = (gateway or "").strip().lower()
+        journal = (
+            backend.storefront_gateway_ids.filtered(
+                lambda g: g.gateway == key
+            ).journal_id[:1]
+            or backend.storefront_payment_journal_id
+        )
+        if not journal:
+            raise UserError(
+                _(
+                    "No journal for the payments of gateway %(gateway)s on "
+                    "%(backend)s: set a Payment Journal or map the gateway on its "
+                    "Storefront tab, then retry.",
+                    gateway=gateway or "-",
+                    backend=backend.name,
+                )
+            )
+        return journal
+
+    def _register_payment(self, moves, journal, memo):
+        """Pay ``moves`` (invoices or credit notes) in full in ``journal``:
+        Odoo's *Register Payment*, which reconciles them."""
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=moves.ids)
+            .create({"journal_id": journal.id, "communication": memo or moves[0].name})
+            ._create_payments()
+        )
 
     def _is_fulfilled(self, sale):
         return any(sale.order_line.mapped("qty_delivered")) or bool(

@@ -41,6 +41,9 @@ class SaleOrder(models.Model):
     retail_updated_at = fields.Datetime("Channel Update", readonly=True, copy=False)
     retail_lines_hash = fields.Char(readonly=True, copy=False)
     retail_refunds = fields.Json(readonly=True, copy=False)
+    retail_payment_gateway = fields.Char(
+        "Channel Payment Gateway", readonly=True, copy=False
+    )
     retail_message_count = fields.Integer(
         "Inbound Messages", compute="_compute_retail_message_count"
     )

@@ -49,18 +49,56 @@ class TestShopify(StorefrontCase):
         self.receive("orders/cancelled", cancelled, "shopify")
         self.assertEqual(order.state, "cancel")
 
-    def test_refund_after_delivery_returns_the_goods_and_credits_once(self):
-        paid = payloads.shopify_order(financial_status="paid")
-        self.receive("orders/create", paid, "shopify")
+    def test_paid_order_invoiced_and_paid_in_its_gateways_journal(self):
+        self.paid_and_invoiced()
+
+    def paid_and_invoiced(self):
+        """A paid Shopify order, invoiced and paid in its gateway's journal;
+        (order, invoice, journal)."""
+        backend = self.backends["shopify"]
+        bank = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", backend.company_id.id)],
+            limit=1,
+        )
+        backend.storefront_invoice_paid = True
+        # a gateway with no journal, and no default: the inbox says what to set
+        paid = payloads.shopify_order(
+            financial_status="paid", payment_gateway_names=["Shopify_Payments"]
+        )
+        message = self.receive("orders/create", paid, "shopify")
+        self.assertEqual(message.state, "failed")
+        self.assertIn(
+            "No journal for the payments of gateway Shopify_Payments", message.error
+        )
+        self.env["retail.storefront.gateway"].create(
+            {
+                "backend_id": backend.id,
+                "gateway": "shopify_payments ",
+                "journal_id": bank.id,
+            }
+        )
+        for _attempt in range(2):  # and a repeated delivery of the same webhook
+            message = self.receive("orders/create", paid, "shopify")
+            self.assertEqual(message.state, "done", message.error)
         order = self.order_of("820982911946154508", "shopify")
-        self.assertEqual(order.state, "sale")
+        invoice = order.invoice_ids
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.state, "posted")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        payment = invoice.matched_payment_ids or self.env["account.payment"].search(
+            [("partner_id", "=", order.partner_invoice_id.commercial_partner_id.id)]
+        )
+        self.assertEqual(payment.journal_id, bank)
+        self.assertEqual(payment.amount, order.amount_total)
+        return order, invoice, bank
+
+    def test_refund_after_delivery_returns_the_goods_and_credits_once(self):
+        order, invoice, _bank = self.paid_and_invoiced()
         delivery = order.picking_ids
         for move in delivery.move_ids:
             move.quantity = move.product_uom_qty
         delivery.move_ids.picked = True
         delivery.button_validate()
-        invoice = order._create_invoices()
-        invoice.action_post()
         refund = dict(
             payloads.SHOPIFY_REFUND,
             id=509562970,
@@ -86,6 +124,7 @@ class TestShopify(StorefrontCase):
         self.assertEqual(credit.state, "posted")
         self.assertEqual(credit.reversed_entry_id, invoice)
         self.assertEqual(credit.amount_untaxed, 27.0)
+        self.assertIn(credit.payment_state, ("paid", "in_payment"), "paid back")
         self.assertEqual(order.retail_payment_state, "partially_refunded")
         self.assertFalse(
             self.env["retail.sync.exception"].search(

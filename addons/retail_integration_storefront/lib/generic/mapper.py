@@ -123,4 +123,5 @@ def generic_order(payload):
         fees=_generic_fees(data),
         updated_at=parse_timestamp(data.get("updated_at"), "updated_at"),
         note=parse_text(data.get("note"), "note", limit=4000),
+        gateway=parse_text(data.get("payment_gateway"), "payment_gateway", limit=64),
     ).check()

@@ -209,7 +209,15 @@ def shopify_order(payload):
         fees=_shopify_fees(data, tips, line_items),
         updated_at=parse_timestamp(data.get("updated_at"), "updated_at"),
         note=parse_text(data.get("note"), "note", limit=4000),
+        gateway=_shopify_gateway(data),
     ).check()
+
+
+def _shopify_gateway(data):
+    names = data.get("payment_gateway_names")
+    if names is not None and not isinstance(names, list):
+        raise MappingError("payment_gateway_names must be a list.")
+    return parse_text(names[0], "payment_gateway_names[0]", limit=64) if names else ""
 
 
 def shopify_refund(payload):

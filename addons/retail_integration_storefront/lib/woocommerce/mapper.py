@@ -157,4 +157,5 @@ def woocommerce_order(payload):
         fees=_woo_fees(data, include),
         updated_at=parse_timestamp(data.get("date_modified_gmt"), "date_modified_gmt"),
         note=parse_text(data.get("customer_note"), "customer_note", limit=4000),
+        gateway=parse_text(data.get("payment_method"), "payment_method", limit=64),
     ).check()
