@@ -44,6 +44,31 @@ class Shipment:
     note: str = ""  # the customer note that names the shipment
 
 
+@dataclass(frozen=True)
+class NewVariant:
+    """One sellable variant of a product to create on the channel."""
+
+    sku: str
+    price: str
+    compare_at_price: str = ""
+    barcode: str = ""
+    weight: float = 0.0  # kg
+    options: tuple = ()  # ((option name, value), ...)
+
+
+@dataclass(frozen=True)
+class NewProduct:
+    """A product to create on the channel, with its variants."""
+
+    title: str
+    variants: tuple  # NewVariant
+    description: str = ""
+    vendor: str = ""
+    tags: tuple = ()
+    active: bool = True
+    options: tuple = ()  # ((option name, (values...)), ...)
+
+
 class Shipped(NamedTuple):
     """What the channel did with a shipment: ``refused`` (why, with the
     HTTP-like ``status``), else the ids of the ``fulfilments`` it created
@@ -145,6 +170,11 @@ class StorefrontAdapter:
     def ship(self, shipments):
         """Tell the channel of ``shipments``; yields ``(index, Shipped)`` as it
         learns them, so that what was done before an error is kept."""
+        raise NotImplementedError
+
+    def create_product(self, product):
+        """Create ``product`` (a :class:`NewProduct`) on the channel; the
+        channel items of its variants (dicts with ``sku`` and ``key``)."""
         raise NotImplementedError
 
     def mark_delivered(self, order_id, tracking_numbers):

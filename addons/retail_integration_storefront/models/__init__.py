@@ -10,4 +10,5 @@ from . import retail_storefront_exporter
 from . import retail_storefront_gateway
 from . import retail_storefront_importer
 from . import retail_sync_exception
+from . import product_template
 from . import sale_order

@@ -1,5 +1,8 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.retail_integration.lib.api_errors import ApiError, passes_by_itself
 from odoo.addons.retail_integration_outbox.lib.events import (
     PRICE_CHANGED,
     PRODUCT_CHANGED,
@@ -37,6 +40,20 @@ class RetailBackend(models.Model):
         "Publish Names and Status",
         help="Push product names, and archive (Shopify) or unpublish (WooCommerce) "
         "products archived in Odoo.",
+    )
+    storefront_publish_new = fields.Boolean(
+        "Create New Products",
+        help="A saleable product with an internal reference that the channel does "
+        "not sell yet is created there (with its variants, prices, barcode and "
+        "weight) when it changes, or with the product's Publish to Storefronts "
+        "action.",
+    )
+    storefront_compare_pricelist_id = fields.Many2one(
+        "product.pricelist",
+        "Compare-at Pricelist",
+        check_company=True,
+        help="New products get this pricelist's price as their compare-at price "
+        "(the crossed-out price) where it is higher than the sale price.",
     )
     storefront_export_fulfilment = fields.Boolean(
         "Publish Fulfilments",
@@ -110,3 +127,34 @@ class RetailBackend(models.Model):
                 vals["active"] = True
             if vals:
                 sub.write(vals)
+
+    def _storefront_publish_products(self, product_ids):
+        """Job: create on the channel those of ``product_ids`` it does not sell
+        yet (see ``retail.storefront.exporter._publish``)."""
+        self.ensure_one()
+        products = self.env["product.product"].browse(product_ids).exists()
+        try:
+            adapter = self._storefront_connect()
+            location = self._storefront_location(adapter)
+            created = self.env["retail.storefront.exporter"]._publish(
+                self, adapter, location, products
+            )
+        except (ApiError, UserError) as err:
+            if isinstance(err, ApiError) and passes_by_itself(err):
+                raise RetryableJobError(str(err), seconds=30) from err
+            self._storefront_job_failed(
+                err,
+                _(
+                    "Products could not be published to %(name)s: %(error)s",
+                    name=self.name,
+                    error=err,
+                ),
+                _("Publishing to %(name)s failed", name=self.name),
+                "publish:api",
+            )
+            return _("Publishing failed: %(error)s", error=err)
+        return _(
+            "%(created)s product(s) created on %(name)s; the others were there.",
+            created=len(created),
+            name=self.name,
+        )

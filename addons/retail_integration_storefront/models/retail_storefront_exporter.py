@@ -16,7 +16,7 @@ from odoo.addons.retail_integration_outbox.lib.events import (
 )
 
 from ..lib import export
-from ..lib.adapter import Shipment
+from ..lib.adapter import NewProduct, NewVariant, Shipment
 from ..lib.listing import format_price, parse_listing, published_quantity
 
 _logger = logging.getLogger(__name__)
@@ -255,8 +255,16 @@ class RetailStorefrontExporter(models.AbstractModel):
         return items
 
     def _export_products(self, backend, adapter, location, deliveries, results):
-        """Name and active flag (Shopify product status; WooCommerce status)."""
+        """Name and active flag (Shopify product status; WooCommerce status);
+        with *Create New Products*, a product not on the channel yet is
+        created there."""
         wanted = self._products_of(deliveries, ("id",))
+        if backend.storefront_publish_new:
+            products = self.env["product.product"].browse(list(wanted)).exists()
+            created = self._publish(backend, adapter, location, products)
+            for product_id, text in created.items():
+                for delivery in wanted.pop(product_id, []):
+                    results[delivery.id] = (export.delivered(text), 200, text)
         listings = self._sort_out(backend, adapter, location, wanted, results)
         items = []
         for product_id, product_deliveries in wanted.items():
@@ -266,6 +274,83 @@ class RetailStorefrontExporter(models.AbstractModel):
                 value = self._product_value(delivery.event_id.payload or {})
                 items.append((delivery, listings[product_id], value))
         self._push(adapter, location, items, results, "product")
+
+    # New products --------------------------------------------------------
+
+    def _publish(self, backend, adapter, location, products):
+        """Create on the channel the products of ``products`` it does not sell
+        yet (saleable, active, with an internal reference), each template once
+        with all its variants, and bind them. A product found there by its SKU
+        (created by an earlier try whose answer was lost) is bound, not created
+        again. {product id: what was done} of the products created."""
+        candidates = products.filtered(
+            lambda p: p.active and p.sale_ok and p.default_code
+        )
+        templates = candidates.product_tmpl_id
+        variants = templates.product_variant_ids.filtered(
+            lambda p: p.sale_ok and p.default_code
+        )
+        listings = self._listings(backend, adapter, location, variants)
+        done = {}
+        for template in templates:
+            todo = template.product_variant_ids & variants
+            if not todo or any(p.id in listings for p in todo):
+                continue  # on the channel (entirely, or to be completed by hand)
+            items = adapter.create_product(self._new_product(backend, template, todo))
+            by_sku = {item["sku"]: item["key"] for item in items}
+            for product in todo:
+                key = by_sku.get(product.default_code)
+                if key and self._bind_listing(backend, product, key):
+                    done[product.id] = _(
+                        "Created on %(channel)s as %(key)s.",
+                        channel=backend.name,
+                        key=key,
+                    )
+        return done
+
+    def _new_product(self, backend, template, products):
+        """The :class:`NewProduct` of ``template`` sold as ``products``: its
+        name, sales description, the company as vendor, its category path as
+        tags, the attributes with several values as options, and variants with
+        SKU, barcode, weight, the backend pricelist's price and the compare-at
+        pricelist's when higher."""
+        options = [
+            (line.attribute_id.name, tuple(line.value_ids.mapped("name")))
+            for line in template.attribute_line_ids
+            if len(line.value_ids) > 1
+        ]
+        names = {name for name, _values in options}
+        variants = []
+        for product in products:
+            price = backend.pricelist_id._get_product_price(product, 1.0)
+            compare = backend.storefront_compare_pricelist_id
+            compare_price = compare and compare._get_product_price(product, 1.0)
+            variants.append(
+                NewVariant(
+                    sku=product.default_code,
+                    price=format_price(price),
+                    compare_at_price=format_price(compare_price)
+                    if compare_price and compare_price > price
+                    else "",
+                    barcode=product.barcode or "",
+                    weight=product.weight or 0.0,
+                    options=tuple(
+                        (value.attribute_id.name, value.name)
+                        for value in product.product_template_attribute_value_ids
+                        if value.attribute_id.name in names
+                    ),
+                )
+            )
+        category = template.categ_id
+        return NewProduct(
+            title=template.name,
+            variants=tuple(variants),
+            description=template.description_sale or "",
+            vendor=backend.company_id.name,
+            tags=tuple(category.complete_name.split(" / ")) if category else (),
+            active=True,
+            options=tuple(options),
+        )
 
     def _export_shipments(self, backend, adapter, location, deliveries, results):
         """A channel order's dispatched delivery, with carrier and tracking:

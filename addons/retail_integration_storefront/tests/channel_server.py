@@ -50,6 +50,7 @@ class ChannelServer(ThreadingHTTPServer):
         # inventory {(inventory item gid, location gid): available}, fulfilment
         # orders {order gid: [FulfillmentOrder nodes]}.
         self.shopify_variants = []
+        self.shopify_products = {}  # gid → productCreate input (created here)
         self.shopify_inventory = {}
         self.shopify_fulfillment_orders = {}
         self.shopify_fulfillments = []

@@ -141,6 +141,72 @@ def variants_bulk_update(server, document, variables):
     return data
 
 
+def product_create(server, document, variables):
+    values = variables["product"]
+    if not values.get("title"):
+        return {
+            "productCreate": {
+                "product": None,
+                "userErrors": [{"field": ["title"], "message": "Title can't be blank"}],
+            }
+        }
+    number = 900 + len(server.shopify_products) + 1
+    server.shopify_products[_gid("Product", number)] = dict(values, id=number)
+    return {
+        "productCreate": {
+            "product": {"id": _gid("Product", number), "legacyResourceId": str(number)},
+            "userErrors": [],
+        }
+    }
+
+
+def variants_bulk_create(server, document, variables):
+    product = server.shopify_products.get(variables["productId"])
+    errors = []
+    if product is None:
+        errors.append({"field": ["productId"], "message": "Product does not exist"})
+    options = {
+        option["name"]: {value["name"] for value in option["values"]}
+        for option in (product or {}).get("productOptions") or []
+    }
+    known = {n["sku"] for n in server.shopify_variants}
+    for index, variant in enumerate(variables["variants"]):
+        chosen = {v["optionName"]: v["name"] for v in variant["optionValues"]}
+        if set(chosen) != set(options) or any(
+            value not in options[name] for name, value in chosen.items()
+        ):
+            errors.append(
+                {"field": ["variants", str(index)], "message": "Option values invalid"}
+            )
+        if variant["inventoryItem"]["sku"] in known:
+            errors.append(
+                {"field": ["variants", str(index)], "message": "SKU is taken"}
+            )
+    if errors:
+        return {
+            "productVariantsBulkCreate": {"productVariants": None, "userErrors": errors}
+        }
+    created = []
+    for variant in variables["variants"]:
+        number = 9000 + len(server.shopify_variants) + 1
+        node = {
+            "legacyResourceId": str(number),
+            "sku": variant["inventoryItem"]["sku"],
+            "price": variant["price"],
+            "barcode": variant.get("barcode"),
+            "compareAtPrice": variant.get("compareAtPrice"),
+            "product": {
+                "legacyResourceId": str(product["id"]),
+                "title": product["title"],
+                "status": product.get("status", "ACTIVE"),
+            },
+            "inventoryItem": {"legacyResourceId": str(number + 50000)},
+        }
+        server.shopify_variants.append(node)
+        created.append(node)
+    return {"productVariantsBulkCreate": {"productVariants": created, "userErrors": []}}
+
+
 def product_update(server, document, variables):
     data = {}
     for alias in _aliases(document):
@@ -359,6 +425,8 @@ HANDLERS = (
     ("inventorySetQuantities", inventory_set_quantities),
     ("productVariantsBulkUpdate", variants_bulk_update),
     ("productUpdate", product_update),
+    ("productCreate(", product_create),
+    ("productVariantsBulkCreate", variants_bulk_create),
     ("fulfillmentCreate", fulfillment_create),
     ("fulfillmentEventCreate", fulfillment_event_create),
     ("fulfillments(", order_fulfillments),

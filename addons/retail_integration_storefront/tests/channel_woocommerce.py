@@ -49,9 +49,38 @@ def variations(server, body, params, parent):
     return _page(sorted(items, key=lambda p: p["id"]), params)
 
 
+def _create(server, values, parent):
+    """A new product (or variation of ``parent``), refused if its SKU is
+    taken, as WooCommerce does."""
+    sku = values.get("sku")
+    if sku and any(p.get("sku") == sku for p in server.woo_products.values()):
+        return {
+            "id": 0,
+            "error": {
+                "code": "product_invalid_sku",
+                "message": "Invalid or duplicated SKU.",
+                "data": {"status": 400},
+            },
+        }
+    product_id = max([900, *server.woo_products]) + 1
+    product = {
+        "id": product_id,
+        "status": "publish",
+        "manage_stock": False,
+        "stock_quantity": None,
+        **values,
+        "parent_id": int(parent) if parent else 0,
+    }
+    if parent:
+        product["name"] = server.woo_products[int(parent)]["name"]
+    server.woo_products[product_id] = product
+    return dict(product)
+
+
 def products_batch(server, body, params, parent=None):
     updates = body.get("update") or []
-    if len(updates) > 100:
+    creates = body.get("create") or []
+    if len(updates) + len(creates) > 100:
         return (
             413,
             {
@@ -68,6 +97,9 @@ def products_batch(server, body, params, parent=None):
             answer.append(_invalid(values.get("id")))
         else:
             answer.append(_update(product, values))
+    if creates:
+        created = [_create(server, values, parent) for values in creates]
+        return 200, {"create": created, "update": answer}, {}
     return 200, {"update": answer}, {}
 
 

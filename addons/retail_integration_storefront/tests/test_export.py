@@ -5,9 +5,11 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.retail_integration_outbox.tests.common import allow_private_urls
 from odoo.addons.retail_integration_webhook.tests.common import SECRETS
 
+from ..lib.listing import parse_listing
 from ..lib.shopify.client import ShopifyClient
 from ..lib.shopify.queries import FULFILLMENT_CREATE
 from ..lib.woocommerce.client import WooCommerceClient
@@ -409,6 +411,138 @@ class TestCatalogueExport(ExportCase):
         self.assertEqual(products[302]["regular_price"], "7.50")
         self.assertEqual(products[201]["name"], "Renamed Mug")
         self.assertEqual(products[302]["status"], "private")
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestNewProducts(ExportCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        size = cls.env["product.attribute"].create(
+            {
+                "name": "Size",
+                "value_ids": [(0, 0, {"name": "S"}), (0, 0, {"name": "M"})],
+            }
+        )
+        cls.hoodie = cls.env["product.template"].create(
+            {
+                "name": "Test Hoodie",
+                "description_sale": "Warm.",
+                "list_price": 40.0,
+                "weight": 0.5,
+                "attribute_line_ids": [
+                    (0, 0, {"attribute_id": size.id, "value_ids": size.value_ids.ids})
+                ],
+            }
+        )
+        for variant in cls.hoodie.product_variant_ids:
+            value = variant.product_template_attribute_value_ids.name
+            variant.write({"default_code": f"HOOD-{value}", "barcode": f"400{value}"})
+        compare = cls.env["product.pricelist"].create(
+            {
+                "name": "Before the sale",
+                "item_ids": [
+                    (0, 0, {"compute_price": "percentage", "percent_price": -25.0})
+                ],
+            }
+        )
+        for backend in (cls.shopify, cls.woo):
+            backend.write(
+                {
+                    "storefront_publish_new": True,
+                    "storefront_compare_pricelist_id": compare.id,
+                }
+            )
+
+    def publish(self):
+        with trap_jobs() as trap:
+            self.hoodie.action_retail_storefront_publish()
+            jobs = trap.enqueued_jobs
+            self.assertEqual({job.recordset for job in jobs}, {self.shopify, self.woo})
+            self.assertEqual(
+                {job.user_id for job in jobs},
+                {self.shopify.technical_user_id.id, self.woo.technical_user_id.id},
+            )
+            trap.perform_enqueued_jobs()
+        return [job.result for job in jobs]
+
+    def listing_of(self, backend, product):
+        refs = backend._storefront_product_refs([("res_id", "=", product.id)])
+        return {parse_listing(r.external_id) for r in refs} - {None}
+
+    def test_a_changed_product_not_on_the_channel_is_created_there(self):
+        self.product_3.name = "Test Tee v2"
+        self.env.cr.flush()
+        self.as_connector(self.shopify_sub)._dispatch()
+        self.as_connector(self.woo_sub)._dispatch()
+        for sub in (self.shopify_sub, self.woo_sub):
+            delivery = self.deliveries(sub, event_type="product.changed").filtered(
+                lambda d: d.event_id.payload["id"] == self.product_3.id
+            )
+            self.assertEqual(delivery.state, "delivered")
+            self.assertIn("Created on", delivery.response_excerpt)
+        created = [
+            c["variables"]["product"]["title"]
+            for c in self.server.graphql_calls("productCreate(")
+        ]
+        self.assertEqual(created.count("Test Tee v2"), 1)
+        node = next(v for v in self.server.shopify_variants if v["sku"] == "SKU-3")
+        self.assertTrue(self.listing_of(self.shopify, self.product_3))
+        products = self.server.woo_products.values()
+        (woo,) = [p for p in products if p.get("sku") == "SKU-3"]
+        self.assertEqual((woo["type"], woo["name"]), ("simple", "Test Tee v2"))
+        self.assertTrue(self.listing_of(self.woo, self.product_3))
+        # changed again: updated there, not created twice
+        self.product_3.name = "Test Tee v3"
+        self.env.cr.flush()
+        self.as_connector(self.shopify_sub)._dispatch()
+        self.assertEqual(len(self.server.graphql_calls("productCreate(")), len(created))
+        self.assertEqual(node["product"]["title"], "Test Tee v3")
+
+    def test_publish_a_product_with_its_variants(self):
+        self.publish()
+        (create,) = self.server.graphql_calls("productCreate(")
+        product = create["variables"]["product"]
+        self.assertEqual(product["productOptions"][0]["name"], "Size")
+        self.assertEqual(product["descriptionHtml"], "Warm.")
+        (variants,) = self.server.graphql_calls("productVariantsBulkCreate")
+        sent = {v["inventoryItem"]["sku"]: v for v in variants["variables"]["variants"]}
+        self.assertEqual(set(sent), {"HOOD-S", "HOOD-M"})
+        self.assertEqual(
+            (sent["HOOD-S"]["price"], sent["HOOD-S"]["compareAtPrice"]),
+            ("40.00", "50.00"),
+        )
+        self.assertEqual(sent["HOOD-S"]["barcode"], "400S")
+        woo = {p.get("sku"): p for p in self.server.woo_products.values()}
+        parent = woo["HOOD-S"]["parent_id"]
+        self.assertEqual(self.server.woo_products[parent]["type"], "variable")
+        self.assertEqual(
+            (woo["HOOD-M"]["regular_price"], woo["HOOD-M"]["sale_price"]),
+            ("50.00", "40.00"),
+        )
+        for variant in self.hoodie.product_variant_ids:
+            self.assertTrue(self.listing_of(self.shopify, variant))
+            self.assertTrue(self.listing_of(self.woo, variant))
+        # again: all there, nothing created
+        results = self.publish()
+        self.assertTrue(all("0 product(s) created" in r for r in results), results)
+        self.assertEqual(len(self.server.graphql_calls("productCreate(")), 1)
+
+    def test_a_retry_after_a_lost_answer_finds_the_product_and_binds_it(self):
+        self.publish()
+        # the answers were lost: Odoo bound nothing
+        self.env["retail.external.ref"].search(
+            [
+                ("res_model", "=", "product.product"),
+                ("res_id", "in", self.hoodie.product_variant_ids.ids),
+            ]
+        ).unlink()
+        results = self.publish()
+        self.assertTrue(all("0 product(s) created" in r for r in results), results)
+        self.assertEqual(len(self.server.graphql_calls("productCreate(")), 1)
+        for variant in self.hoodie.product_variant_ids:
+            self.assertTrue(self.listing_of(self.shopify, variant))
+            self.assertTrue(self.listing_of(self.woo, variant))
 
 
 @tagged("retail", "-at_install", "post_install")

@@ -109,6 +109,9 @@ class ShopifyAdapter(StorefrontAdapter):
                 continue
             yield index, Shipped(fulfilments=tuple(fulfilments))
 
+    def create_product(self, product):
+        return self.client.create_product(product)
+
     def mark_delivered(self, order_id, tracking_numbers):
         marked = self.client.mark_delivered(order_id, tracking_numbers)
         if not marked:

@@ -7,7 +7,7 @@ from odoo.addons.retail_integration.lib.api_errors import ApiError, Throttled
 from odoo.addons.retail_integration.lib.api_http import read_json, send
 
 from .graphql_order import shopify_graphql_order
-from .listing import shopify_item
+from .listing import listing_key, shopify_item
 from .queries import (
     FULFILLMENT_CREATE,
     FULFILLMENT_EVENT_CREATE,
@@ -16,6 +16,8 @@ from .queries import (
     ORDER_FULFILLMENTS_QUERY,
     ORDER_QUERY,
     ORDERS_QUERY,
+    PRODUCT_CREATE,
+    PRODUCT_VARIANTS_CREATE,
     SET_QUANTITIES,
     VARIANTS_QUERY,
     WEBHOOK_CREATE,
@@ -242,6 +244,79 @@ class ShopifyClient:
             )
             refused.update({start + i: m for i, m in failed.items()})
         return refused
+
+    def create_product(self, product):
+        """``productCreate`` with its options, then its variants in one
+        ``productVariantsBulkCreate`` that replaces the standalone variant
+        Shopify makes (a product without options has the one option *Title*).
+        The channel items of the variants."""
+        options = product.options or (("Title", ("Default Title",)),)
+        values = {
+            "title": product.title,
+            "descriptionHtml": product.description,
+            "vendor": product.vendor,
+            "tags": list(product.tags),
+            "status": "ACTIVE" if product.active else "DRAFT",
+            "productOptions": [
+                {"name": name, "values": [{"name": v} for v in option_values]}
+                for name, option_values in options
+            ],
+        }
+        created = self._user_result(
+            self.graphql(PRODUCT_CREATE, {"product": values}), "productCreate"
+        )["product"]
+        variants = [
+            {
+                "price": variant.price,
+                "compareAtPrice": variant.compare_at_price or None,
+                "barcode": variant.barcode or None,
+                "optionValues": [
+                    {"optionName": name, "name": value}
+                    for name, value in (
+                        variant.options or (("Title", "Default Title"),)
+                    )
+                ],
+                "inventoryItem": {
+                    "sku": variant.sku,
+                    "tracked": True,
+                    "measurement": {
+                        "weight": {"value": variant.weight, "unit": "KILOGRAMS"}
+                    },
+                },
+            }
+            for variant in product.variants
+        ]
+        answer = self.graphql(
+            PRODUCT_VARIANTS_CREATE,
+            {
+                "productId": created["id"],
+                "variants": variants,
+                "strategy": "REMOVE_STANDALONE_VARIANT",
+            },
+        )
+        nodes = self._user_result(answer, "productVariantsBulkCreate")[
+            "productVariants"
+        ]
+        return [
+            {
+                "sku": node.get("sku") or "",
+                "key": listing_key(
+                    created["legacyResourceId"],
+                    node["legacyResourceId"],
+                    node["inventoryItem"]["legacyResourceId"],
+                ),
+            }
+            for node in nodes
+        ]
+
+    def _user_result(self, answer, field):
+        """The result of mutation ``field``; its user errors as an ApiError."""
+        result = answer["data"][field]
+        if result.get("userErrors"):
+            raise ApiError(
+                "; ".join(e.get("message", "") for e in result["userErrors"]), 422
+            )
+        return result
 
     def fulfillment_orders(self, order_id):
         answer = self.graphql(FULFILLMENT_ORDERS_QUERY, {"id": gid("Order", order_id)})

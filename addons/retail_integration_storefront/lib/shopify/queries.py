@@ -138,3 +138,24 @@ mutation FulfillmentEventCreate($fulfillmentEvent: FulfillmentEventInput!) {
   }
 }
 """
+PRODUCT_CREATE = """
+mutation ProductCreate($product: ProductCreateInput!) {
+  productCreate(product: $product) {
+    product { id legacyResourceId }
+    userErrors { field message }
+  }
+}
+"""
+PRODUCT_VARIANTS_CREATE = """
+mutation VariantsCreate(
+  $productId: ID!, $variants: [ProductVariantsBulkInput!]!,
+  $strategy: ProductVariantsBulkCreateStrategy
+) {
+  productVariantsBulkCreate(
+    productId: $productId, variants: $variants, strategy: $strategy
+  ) {
+    productVariants { legacyResourceId sku inventoryItem { legacyResourceId } }
+    userErrors { field message }
+  }
+}
+"""

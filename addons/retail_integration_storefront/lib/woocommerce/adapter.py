@@ -108,6 +108,9 @@ class WooCommerceAdapter(StorefrontAdapter):
             self.client.add_order_note(shipment.order_id, shipment.note)
             yield index, Shipped()
 
+    def create_product(self, product):
+        return self.client.create_product(product)
+
     def mark_delivered(self, order_id, tracking_numbers):
         """WooCommerce has no delivered status: a note to the customer, not
         added again if a retry finds it there."""

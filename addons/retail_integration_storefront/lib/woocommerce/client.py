@@ -116,6 +116,58 @@ class WooCommerceClient:
                         )
         return refused
 
+    def create_product(self, product):
+        """A simple product, or a variable one with its attributes and then its
+        variations (``products/<id>/variations/batch``). The channel items."""
+        base = {
+            "name": product.title,
+            "description": product.description,
+            "status": "publish" if product.active else "draft",
+            "tags": [{"name": tag} for tag in product.tags],
+        }
+        if not product.options:
+            (variant,) = product.variants
+            created = self._create(
+                "products/batch", [dict(base, **_woo_variant(variant), type="simple")]
+            )
+            return [woo_item(created[0])]
+        base.update(
+            type="variable",
+            attributes=[
+                {
+                    "name": name,
+                    "options": list(values),
+                    "variation": True,
+                    "visible": True,
+                }
+                for name, values in product.options
+            ],
+        )
+        (parent,) = self._create("products/batch", [base])
+        variations = self._create(
+            f"products/{parent['id']}/variations/batch",
+            [
+                dict(
+                    _woo_variant(variant),
+                    attributes=[{"name": n, "option": v} for n, v in variant.options],
+                )
+                for variant in product.variants
+            ],
+        )
+        return [woo_item(variation, parent) for variation in variations]
+
+    def _create(self, path, items):
+        answer, _response = self._call("POST", path, json={"create": items})
+        created = (answer or {}).get("create") or []
+        errors = [
+            c["error"].get("message") or str(c["error"])
+            for c in created
+            if c.get("error")
+        ]
+        if errors or len(created) != len(items):
+            raise ApiError("; ".join(errors) or "WooCommerce created nothing.", 422)
+        return created
+
     def complete_orders(self, order_ids):
         """Status ``completed`` through ``orders/batch``; ``{index: message}``."""
         refused = {}
@@ -195,3 +247,17 @@ class WooCommerceClient:
                 "status": "active",
             },
         )[0]
+
+
+def _woo_variant(variant):
+    values = {
+        "sku": variant.sku,
+        "regular_price": variant.compare_at_price or variant.price,
+        "manage_stock": True,
+        "weight": f"{variant.weight:g}" if variant.weight else "",
+    }
+    if variant.compare_at_price:  # the lower price is the sale price
+        values["sale_price"] = variant.price
+    if variant.barcode:
+        values["global_unique_id"] = variant.barcode
+    return values

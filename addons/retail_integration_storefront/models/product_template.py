@@ -1,0 +1,47 @@
+from odoo import _, models
+from odoo.exceptions import UserError
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    def action_retail_storefront_publish(self):
+        """Publish these products to every active storefront backend of their
+        company that creates new products: one job per backend."""
+        backends = self.env["retail.backend"].search(
+            [
+                ("state", "=", "active"),
+                ("channel_type", "=", "storefront"),
+                ("storefront_publish_new", "=", True),
+                (
+                    "provider",
+                    "in",
+                    self.env["retail.backend"]._storefront_api_providers(),
+                ),
+            ]
+        )
+        if not backends:
+            raise UserError(
+                _(
+                    "No active storefront backend creates new products: turn on "
+                    "Create New Products on its Storefront tab first."
+                )
+            )
+        products = self.product_variant_ids
+        for backend in backends:
+            mine = products.filtered(
+                lambda p, b=backend: (
+                    p.company_id in (b.company_id, p.env["res.company"])
+                )
+            )
+            if mine:
+                backend._with_delay(
+                    backend,
+                    description=_("Publish products to %(name)s", name=backend.name),
+                )._storefront_publish_products(mine.ids)
+        return backends._notify(
+            _(
+                "Publishing queued for %(names)s.",
+                names=", ".join(backends.mapped("name")),
+            )
+        )
