@@ -42,6 +42,7 @@ class ChannelServer(ThreadingHTTPServer):
         self.script = []
         self.requests = []  # (method, path, JSON body, headers)
         self.page_size = None
+        self.shopify_available = 1990  # GraphQL cost points left in the bucket
         self.reset_catalogue()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -214,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
                         "actualQueryCost": 10,
                         "throttleStatus": {
                             "maximumAvailable": 2000,
-                            "currentlyAvailable": 1990,
+                            "currentlyAvailable": self.server.shopify_available,
                             "restoreRate": 100,
                         },
                     }

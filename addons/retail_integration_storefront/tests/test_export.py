@@ -116,6 +116,7 @@ class ExportCase(StorefrontCase):
         super().setUp()
         server = self.server
         server.script, server.page_size = [], None
+        server.shopify_available = 1990
         server.requests.clear()
         server.reset_catalogue()
         server.shopify_variants = [
@@ -288,6 +289,19 @@ class TestStockExport(ExportCase):
         self.make_due()
         self.as_connector(self.shopify_sub)._dispatch()
         self.assertEqual(delivery.state, "delivered")
+
+    def test_shopify_calls_pace_themselves_on_the_cost_bucket(self):
+        client = ShopifyClient(self.server.url, SHOPIFY_TOKEN, "2025-01")
+        waits = []
+        client.sleep = waits.append
+        client.shop_name()
+        self.assertEqual(waits, [], "plenty left: no wait")
+        self.server.shopify_available = 4
+        client.shop_name()
+        self.assertAlmostEqual(waits[-1], 0.06, msg="(10 - 4) points at 100 a second")
+        self.server.shopify_available = -2000
+        client.shop_name()
+        self.assertEqual(waits[-1], 5, "a long wait is capped; the next call retries")
 
     def test_a_refused_item_fails_alone_then_goes_dead_to_the_inbox(self):
         self.env["retail.external.ref"]._bind(

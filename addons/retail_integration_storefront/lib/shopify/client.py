@@ -1,6 +1,8 @@
 """A small client of Shopify's GraphQL Admin API: orders in; stock, prices,
 products, fulfilments and webhooks out."""
 
+import time
+
 import requests
 
 from odoo.addons.retail_integration.lib.api_errors import ApiError, Throttled
@@ -31,6 +33,9 @@ SKU_CHUNK = 50
 VARIANT_PAGE = 100
 QUANTITIES_CHUNK = 250
 MUTATION_CHUNK = 25
+# The longest a call waits for Shopify's cost bucket to refill before the
+# next; a longer wait is left to the next call's throttled answer (the job retries).
+MAX_PACE_SECONDS = 5
 # Fulfilment orders Shopify lets a merchant fulfil.
 OPEN_FULFILLMENT_STATUSES = ("OPEN", "IN_PROGRESS")
 
@@ -40,6 +45,7 @@ class ShopifyClient:
         self.url = f"{shop_url.rstrip('/')}/admin/api/{version}/graphql.json"
         self.token = access_token
         self.session = session or requests.Session()
+        self.sleep = time.sleep
 
     def graphql(self, query, variables=None):
         response = send(
@@ -60,6 +66,11 @@ class ShopifyClient:
             ):
                 raise Throttled("Shopify throttled the query", shopify_wait(answer))
             raise ApiError("; ".join(str(e.get("message", e)) for e in errors)[:500])
+        # Pace on the bucket: when what is left would not pay for another
+        # query like this one, wait until it would, rather than be throttled.
+        wait = shopify_wait(answer)
+        if wait:
+            self.sleep(min(wait, MAX_PACE_SECONDS))
         return answer
 
     def orders_since(self, since):
