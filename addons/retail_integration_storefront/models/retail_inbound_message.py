@@ -7,6 +7,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.retail_integration.lib.parsing import MappingError
 
 from ..lib.adapter import ADAPTERS, DELETE, IMPORT, REFUND, RESTORE
+from ..lib.stripe import STRIPE_PAYMENT_TOPICS, stripe_payment
 
 # What a topic asks for → the handler that does it.
 HANDLERS = {
@@ -22,12 +23,46 @@ class RetailInboundMessage(models.Model):
     _inherit = "retail.inbound.message"
 
     def _webhook_handlers(self):
-        """The topics of every registered storefront provider."""
+        """The topics of every registered storefront provider, and the Stripe
+        payment events a storefront's Stripe endpoint receives."""
         handlers = super()._webhook_handlers()
         for adapter in ADAPTERS.values():
             for topic, action in adapter.webhook_topics.items():
                 handlers[(adapter.key, topic)] = HANDLERS[action]
+            for topic in STRIPE_PAYMENT_TOPICS:
+                handlers.setdefault((adapter.key, topic), "_handle_stripe_payment")
         return handlers
+
+    def _handle_stripe_payment(self, payload):
+        """A Stripe ``payment_intent.succeeded`` / ``charge.succeeded`` of a
+        channel order (its ``metadata.order_id``, as the WooCommerce Stripe
+        gateway sets it): the order is paid through the *stripe* gateway."""
+        try:
+            payment = stripe_payment(payload)
+        except MappingError as err:
+            raise UserError(
+                _("The payment cannot be read: %(error)s", error=err)
+            ) from err
+        if not payment.order_external_id:
+            return _(
+                "Stripe payment %(id)s names no channel order (metadata.order_id): "
+                "nothing to do.",
+                id=payment.external_id,
+            )
+        sale, summary = self.env["retail.storefront.importer"]._record_payment(
+            self.backend_id, payment
+        )
+        if not sale:
+            # The order's own webhook is late: wait for it.
+            raise RetryableJobError(
+                _(
+                    "Order %(id)s of this payment is not imported yet.",
+                    id=payment.order_external_id,
+                ),
+                seconds=30,
+            )
+        self._link_document(sale)
+        return summary
 
     def _storefront_canonical(self, payload):
         """The canonical order of ``payload``, with what the topic itself says."""

@@ -574,6 +574,57 @@ class RetailStorefrontImporter(models.AbstractModel):
 
     # Payments ----------------------------------------------------------------
 
+    @api.model
+    def _record_payment(self, backend, payment):
+        """A gateway captured ``payment`` (a ``lib.stripe.Payment``) for a
+        channel order: the order is paid through that gateway, confirmed if
+        the backend confirms paid orders, and invoiced and paid with *Invoice
+        Paid Orders*; (sale order, summary). Again: nothing more."""
+        self = self.with_company(backend.company_id)
+        sale = self._lock_record(backend, "sale.order", payment.order_external_id)
+        if not sale:
+            return sale, None
+        if payment.currency != sale.currency_id.name:
+            raise UserError(
+                _(
+                    "Payment %(id)s is in %(currency)s, %(sale)s in %(sale_currency)s.",
+                    id=payment.external_id,
+                    currency=payment.currency,
+                    sale=sale.name,
+                    sale_currency=sale.currency_id.name,
+                )
+            )
+        done = []
+        if sale.retail_payment_state not in ("paid", "partially_refunded", "refunded"):
+            sale.write(
+                {
+                    "retail_payment_state": "paid",
+                    "retail_payment_gateway": payment.gateway,
+                }
+            )
+            done.append(_("paid through %(gateway)s", gateway=payment.gateway))
+            sale.message_post(
+                body=_(
+                    "Payment %(id)s of %(amount)s %(currency)s captured by "
+                    "%(gateway)s.",
+                    id=payment.external_id,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    gateway=payment.gateway,
+                )
+            )
+        if backend.storefront_auto_confirm and sale.state in ("draft", "sent"):
+            sale.action_confirm()
+            done.append(_("confirmed"))
+        if backend.storefront_invoice_paid and sale.state == "sale":
+            done.extend(self._invoice_and_pay(backend, sale))
+        return sale, _(
+            "Payment %(id)s of %(sale)s: %(done)s.",
+            id=payment.external_id,
+            sale=sale.name,
+            done=", ".join(done) or _("already recorded"),
+        )
+
     def _invoice_and_pay(self, backend, sale):
         """A paid channel order's invoice, posted, with the channel's payment
         registered in its gateway's journal; once, whatever the retries."""

@@ -351,3 +351,27 @@ def shopify_order_with_tip_and_duties(**overrides):
     payload["line_items"].append(copy.deepcopy(SHOPIFY_TIP_LINE))
     payload.update(overrides)
     return payload
+
+
+def stripe_event(event_type, order_id="727", amount=4700, currency="usd"):
+    """A Stripe event of a payment intent (``charge.succeeded``: a charge),
+    shaped as Stripe's API reference shows it, for a WooCommerce order."""
+    kind = "charge" if event_type.startswith("charge.") else "payment_intent"
+    obj = {
+        "id": ("ch_" if kind == "charge" else "pi_") + "3MtwBwLkdIwHu7ix28a3tqPa",
+        "object": kind,
+        "amount": amount,
+        "currency": currency,
+        "status": "succeeded",
+        "metadata": {"order_id": order_id} if order_id else {},
+    }
+    if kind == "payment_intent":
+        obj["amount_received"] = amount
+    return {
+        "id": "evt_1NG8Du2eZvKYlo2CUI79vXWy",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": 1686089970,
+        "type": event_type,
+        "data": {"object": obj},
+    }

@@ -195,6 +195,53 @@ class TestWooCommerce(StorefrontCase):
         message = self.receive("order.deleted", {"oops": 1}, "woocommerce")
         self.assertIn("names no order id", message.error)
 
+    def test_a_stripe_payment_pays_the_order_it_names(self):
+        backend = self.backends["woocommerce"]
+        bank = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", backend.company_id.id)],
+            limit=1,
+        )
+        backend.write(
+            {"storefront_invoice_paid": True, "storefront_payment_journal_id": bank.id}
+        )
+        event = payloads.stripe_event(
+            "payment_intent.succeeded", order_id="727", amount=4700
+        )
+        message = self.receive(
+            "payment_intent.succeeded", event, "woocommerce", process=False
+        )
+        with self.assertRaisesRegex(RetryableJobError, "not imported yet"):
+            message._process()
+        unpaid = payloads.woo_order(status="on-hold", date_paid_gmt=None)
+        self.receive("order.created", unpaid, "woocommerce")
+        order = self.order_of("727", "woocommerce")
+        self.assertEqual(order.state, "draft")
+        for _attempt in range(2):
+            message = self.receive("payment_intent.succeeded", event, "woocommerce")
+            self.assertEqual(message.state, "done", message.error)
+        self.assertIn("already recorded", message.result)
+        self.assertEqual(message.res_id, order.id)
+        self.assertEqual(
+            (order.state, order.retail_payment_state, order.retail_payment_gateway),
+            ("sale", "paid", "stripe"),
+        )
+        invoice = order.invoice_ids
+        self.assertEqual(len(invoice), 1)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        # a payment naming no order, or unreadable: said in plain words
+        no_order = payloads.stripe_event("charge.succeeded", order_id=None)
+        message = self.receive("charge.succeeded", no_order, "woocommerce")
+        self.assertIn("names no channel order", message.result)
+        for hostile, cause in (
+            ({"data": []}, "data must be an object"),
+            (payloads.stripe_event("charge.succeeded", amount="12.5"), "whole number"),
+            (payloads.stripe_event("charge.succeeded", amount="x"), "not a number"),
+            (payloads.stripe_event("charge.succeeded", currency="EUR"), "is in EUR"),
+        ):
+            message = self.receive("charge.succeeded", hostile, "woocommerce")
+            self.assertEqual(message.state, "failed")
+            self.assertIn(cause, message.error)
+
     def test_guest_with_tax_included_prices(self):
         self.product_2.taxes_id = self.tax_excl
         payload = payloads.woo_order(
