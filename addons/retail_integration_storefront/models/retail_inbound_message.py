@@ -49,15 +49,23 @@ class RetailInboundMessage(models.Model):
                 "nothing to do.",
                 id=payment.external_id,
             )
-        sale, summary = self.env["retail.storefront.importer"]._record_payment(
-            self.backend_id, payment
+        return self._about_an_order(
+            payment.order_external_id,
+            self.env["retail.storefront.importer"]._record_payment(
+                self.backend_id, payment
+            ),
         )
+
+    def _about_an_order(self, order_external_id, outcome):
+        """The summary of a handler's ``outcome`` (sale order, summary) about
+        a channel order; no sale order: the order's own webhook is late, the
+        message waits for it."""
+        sale, summary = outcome
         if not sale:
-            # The order's own webhook is late: wait for it.
             raise RetryableJobError(
                 _(
-                    "Order %(id)s of this payment is not imported yet.",
-                    id=payment.order_external_id,
+                    "Order %(id)s of this message is not imported yet.",
+                    id=order_external_id,
                 ),
                 seconds=30,
             )
@@ -132,17 +140,9 @@ class RetailInboundMessage(models.Model):
             raise UserError(
                 _("The refund cannot be read: %(error)s", error=err)
             ) from err
-        sale, summary = self.env["retail.storefront.importer"]._record_refund(
-            self.backend_id, refund
+        return self._about_an_order(
+            refund.order_external_id,
+            self.env["retail.storefront.importer"]._record_refund(
+                self.backend_id, refund
+            ),
         )
-        if not sale:
-            # The order's own webhook is late: wait for it.
-            raise RetryableJobError(
-                _(
-                    "Order %(id)s of this refund is not imported yet.",
-                    id=refund.order_external_id,
-                ),
-                seconds=30,
-            )
-        self._link_document(sale)
-        return summary
