@@ -55,8 +55,20 @@ echo "  Retail Integration demo: http://127.0.0.1:$PORT/odoo"
 echo "  login: admin   password: admin   (database $DB; Ctrl-C stops)"
 [ "$ALLOW_PRIVATE" = False ] || echo "  outbox subscriptions may deliver to private addresses (127.0.0.1, the LAN)"
 echo
+# The demo carrier backend (retail_integration_carrier/demo/) calls a local
+# stand-in of EasyPost's API on 127.0.0.1:8390: started beside the server and
+# stopped with it. Without it the demo still runs; rating and labels with the
+# demo carrier then say the carrier cannot be reached.
+EASYPOST_STAND_IN="$RETAIL_ADDONS_DIR/retail_integration_carrier/tests/easypost_server.py"
+if [ -f "$EASYPOST_STAND_IN" ]; then
+  mkdir -p "$RETAIL_LOCAL"
+  "$VENV_PY" "$EASYPOST_STAND_IN" --port 8390 \
+    >"$RETAIL_LOCAL/easypost-stand-in.log" 2>&1 &
+  STAND_IN_PID=$!
+  trap 'kill "$STAND_IN_PID" 2>/dev/null || true' EXIT
+fi
 # -d and no --db-filter: queue_job's runner calls /queue_job/runjob without a
 # session; a db-filter would make Odoo list databases on every job.
-exec "$VENV_PY" "$ODOO_BIN" -c "$CONF" -d "$DB" --workers=2 --max-cron-threads=1 \
+"$VENV_PY" "$ODOO_BIN" -c "$CONF" -d "$DB" --workers=2 --max-cron-threads=1 \
   --http-interface 127.0.0.1 --http-port "$PORT" \
   --gevent-port "${RETAIL_DEMO_GEVENT_PORT:-8072}"

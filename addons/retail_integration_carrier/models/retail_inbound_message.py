@@ -1,0 +1,52 @@
+from odoo import _, models
+from odoo.exceptions import UserError
+
+from ..lib.shipping import PROVIDERS
+
+# The tracking topics of each provider (EasyPost: the event's description;
+# the generic JSON carrier: the Standard Webhooks type).
+TRACKING_TOPICS = {
+    "easypost": ("tracker.updated", "tracker.created"),
+    "carrier_json": ("shipment.tracking",),
+}
+
+
+class RetailInboundMessage(models.Model):
+    _inherit = "retail.inbound.message"
+
+    def _webhook_handlers(self):
+        handlers = super()._webhook_handlers()
+        for provider, topics in TRACKING_TOPICS.items():
+            for topic in topics:
+                handlers[(provider, topic)] = "_handle_carrier_tracking"
+        return handlers
+
+    def _handle_carrier_tracking(self, payload):
+        backend = self.backend_id
+        update = PROVIDERS[backend.provider].tracking_update(payload)
+        if update is None:
+            raise UserError(
+                _("The tracking webhook names no tracker or tracking number.")
+            )
+        shipment = self.env["retail.carrier.shipment"]._find_tracked(backend, update)
+        if not shipment:
+            return _(
+                "No shipment of %(backend)s has the tracking number %(number)s: "
+                "not ours, or from before the connector.",
+                backend=backend.name,
+                number=update.tracking_number,
+            )
+        changed, added = shipment._apply_tracking(update)
+        self._link_document(shipment.picking_id)
+        if changed:
+            return _(
+                "%(number)s is now %(status)s (%(added)s new tracking events).",
+                number=update.tracking_number,
+                status=changed,
+                added=added,
+            )
+        return _(
+            "%(number)s: %(added)s new tracking events, status unchanged.",
+            number=update.tracking_number,
+            added=added,
+        )
