@@ -25,6 +25,7 @@
         "views/retail_backend_views.xml",
         "views/sale_order_views.xml",
         "views/product_template_views.xml",
+        "views/retail_storefront_payout_views.xml",
         "views/retail_sync_exception_views.xml",
         "views/retail_storefront_map_product_views.xml",
         "views/retail_integration_storefront_menus.xml",

@@ -8,6 +8,7 @@ from . import retail_inbound_message
 from . import retail_outbox_event_type
 from . import retail_storefront_exporter
 from . import retail_storefront_gateway
+from . import retail_storefront_payout
 from . import retail_storefront_importer
 from . import retail_sync_exception
 from . import product_template

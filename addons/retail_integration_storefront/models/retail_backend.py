@@ -24,6 +24,8 @@ class RetailBackend(models.Model):
     through the adapter registered for its provider (``lib/adapter.py``)."""
 
     _inherit = "retail.backend"
+    # The core's credentials and the Stripe key of the payouts.
+    _secret_fields = ("api_key", "api_secret", "storefront_stripe_key")
 
     provider = fields.Selection(
         selection_add=[("shopify", "Shopify"), ("woocommerce", "WooCommerce")],
@@ -93,6 +95,36 @@ class RetailBackend(models.Model):
     )
     storefront_gateway_ids = fields.One2many(
         "retail.storefront.gateway", "backend_id", string="Gateway Journals"
+    )
+    # Payouts (Stripe's payout.paid on the backend's Stripe endpoint).
+    storefront_stripe_key = fields.Char(
+        "Stripe Secret Key",
+        compute="_compute_secret_fields",
+        inverse="_inverse_secret_fields",
+        help="A restricted key that may read balance transactions: the payouts' "
+        "lines are read with it. Stored encrypted; never displayed again.",
+    )
+    storefront_stripe_key_sealed = fields.Char(copy=False, groups="base.group_system")
+    storefront_stripe_key_is_set = fields.Boolean(compute="_compute_secret_is_set")
+    storefront_stripe_api_url = fields.Char(
+        "Stripe API", default="https://api.stripe.com"
+    )
+    storefront_payout_journal_id = fields.Many2one(
+        "account.journal",
+        "Payout Journal",
+        check_company=True,
+        domain="[('type', '=', 'bank')]",
+        help="The bank account payouts arrive in: a payout is posted there, for "
+        "the bank statement to match.",
+    )
+    storefront_fee_account_id = fields.Many2one(
+        "account.account", "Fees Account", check_company=True
+    )
+    storefront_payout_tolerance = fields.Float(
+        "Payout Tolerance",
+        default=0.01,
+        help="A difference up to this amount between a payout's lines, or a "
+        "charge and its order, still matches.",
     )
     # What the provider's adapter supports, for the form.
     storefront_has_api = fields.Boolean(compute="_compute_storefront_provider")

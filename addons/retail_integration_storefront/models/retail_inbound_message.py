@@ -4,10 +4,16 @@ from odoo import _, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.retail_integration.lib.api_errors import ApiError, passes_by_itself
 from odoo.addons.retail_integration.lib.parsing import MappingError
 
 from ..lib.adapter import ADAPTERS, DELETE, IMPORT, REFUND, RESTORE
-from ..lib.stripe import STRIPE_PAYMENT_TOPICS, stripe_payment
+from ..lib.stripe import (
+    STRIPE_PAYMENT_TOPICS,
+    STRIPE_PAYOUT_TOPIC,
+    stripe_payment,
+    stripe_payout,
+)
 
 # What a topic asks for → the handler that does it.
 HANDLERS = {
@@ -31,7 +37,41 @@ class RetailInboundMessage(models.Model):
                 handlers[(adapter.key, topic)] = HANDLERS[action]
             for topic in STRIPE_PAYMENT_TOPICS:
                 handlers.setdefault((adapter.key, topic), "_handle_stripe_payment")
+            handlers.setdefault(
+                (adapter.key, STRIPE_PAYOUT_TOPIC), "_handle_stripe_payout"
+            )
         return handlers
+
+    def _handle_stripe_payout(self, payload):
+        """Stripe's ``payout.paid``: the payout and the transactions it settles,
+        matched to the channel's orders and posted, or kept open with an inbox
+        item listing what does not match."""
+        try:
+            payout = stripe_payout(payload)
+        except MappingError as err:
+            raise UserError(
+                _("The payout cannot be read: %(error)s", error=err)
+            ) from err
+        try:
+            record, summary = self.env["retail.storefront.payout"]._record(
+                self.backend_id, payout
+            )
+        except MappingError as err:
+            raise UserError(
+                _("Stripe's transactions cannot be read: %(error)s", error=err)
+            ) from err
+        except ApiError as err:
+            if passes_by_itself(err):
+                raise RetryableJobError(str(err), seconds=60) from err
+            raise UserError(
+                _(
+                    "Stripe refused to list the payout's transactions: %(error)s. "
+                    "Check the backend's Stripe Secret Key, then retry.",
+                    error=err,
+                )
+            ) from err
+        self._link_document(record)
+        return summary
 
     def _handle_stripe_payment(self, payload):
         """A Stripe ``payment_intent.succeeded`` / ``charge.succeeded`` of a

@@ -8,3 +8,4 @@ from . import test_lib_export
 from . import test_export
 from . import test_adapter_registry
 from . import test_contract_order
+from . import test_payouts

@@ -17,6 +17,7 @@ from . import channel_woocommerce as woocommerce
 SHOPIFY_TOKEN = "shpat_test_token"
 WOO_KEY, WOO_SECRET = "ck_test", "cs_test"
 WOO_PREFIX = "/wp-json/wc/v3/"
+STRIPE_KEY = "rk_test_payouts"
 GRAPHQL_PATH = re.compile(r"^/admin/api/[0-9]{4}-[0-9]{2}/graphql\.json$")
 # What WordPress answers when PHP fails after the work was done.
 WOO_CRITICAL_ERROR = {
@@ -52,6 +53,8 @@ class ChannelServer(ThreadingHTTPServer):
         # orders {order gid: [FulfillmentOrder nodes]}.
         self.shopify_variants = []
         self.shopify_products = {}  # gid → productCreate input (created here)
+        # Stripe: {payout id: [balance transactions]}, the payout's own included
+        self.stripe_balance = {}
         self.shopify_inventory = {}
         self.shopify_fulfillment_orders = {}
         self.shopify_fulfillments = []
@@ -223,6 +226,35 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
+    def _stripe_balance(self, query):
+        """Stripe's list of a payout's balance transactions, 100 a page at
+        most, after ``starting_after``."""
+        if self.headers.get("Authorization") != f"Bearer {STRIPE_KEY}":
+            return self._answer(
+                401,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "message": "Invalid API Key provided.",
+                    }
+                },
+            )
+        items = self.server.stripe_balance.get(query.get("payout", [""])[0], [])
+        after = query.get("starting_after", [None])[0]
+        if after:
+            ids = [item["id"] for item in items]
+            items = items[ids.index(after) + 1 :] if after in ids else []
+        limit = min(int(query.get("limit", ["10"])[0]), 100)
+        return self._answer(
+            200,
+            {
+                "object": "list",
+                "url": "/v1/balance_transactions",
+                "has_more": len(items) > limit,
+                "data": items[:limit],
+            },
+        )
+
     def _woo_denied(self):
         expected = (
             "Basic " + base64.b64encode(f"{WOO_KEY}:{WOO_SECRET}".encode()).decode()
@@ -261,9 +293,11 @@ class _Handler(BaseHTTPRequestHandler):
             404, {"code": "rest_no_route", "message": "No route was found."}
         )
 
-    def do_GET(self):  # WooCommerce
+    def do_GET(self):  # WooCommerce, Stripe
         url = urlparse(self.path)
         self.server.requests.append(("GET", self.path, None, dict(self.headers)))
+        if url.path == "/v1/balance_transactions":
+            return self._stripe_balance(parse_qs(url.query))
         if url.path != "/wp-json/wc/v3/orders":
             return self._woo("GET", url, None)
         expected = (
