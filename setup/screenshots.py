@@ -39,6 +39,11 @@ SCREENS = [
         "{demo_endpoint}",
         ".o_form_renderer .o_field_widget[name=url]",
     ),
+    (
+        "store_day.png",
+        "/odoo/action-retail_integration_pos.retail_pos_store_day_action",
+        ".o_list_renderer .o_data_row",
+    ),
 ]
 
 

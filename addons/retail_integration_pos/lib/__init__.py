@@ -1,0 +1,1 @@
+from . import settlement, square, square_client, square_scheme, tickets

@@ -1,0 +1,1 @@
+from . import retail_pos_accept_difference
