@@ -4,3 +4,4 @@ from . import retail_carrier_shipment
 from . import retail_carrier_tracking_event
 from . import stock_picking
 from . import retail_inbound_message
+from . import monitoring

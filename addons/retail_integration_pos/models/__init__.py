@@ -13,3 +13,4 @@ from . import retail_pos_store
 from . import retail_pos_store_day
 from . import retail_pos_ticket
 from . import retail_pos_zreport
+from . import monitoring
