@@ -50,6 +50,8 @@ if flows:
         )
 
         def compute(self, env, now):
+            # sudo: the monitoring cron computes every company's KPI; the
+            # values carry their company and record rules filter them
             Day = env["retail.pos.store.day"].sudo()
             yesterday = (now - timedelta(days=1)).date()
             values = []
