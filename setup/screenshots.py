@@ -40,9 +40,9 @@ SCREENS = [
         ".o_form_renderer .o_field_widget[name=url]",
     ),
     (
-        "store_day.png",
-        "/odoo/action-retail_integration_pos.retail_pos_store_day_action",
-        ".o_list_renderer .o_data_row",
+        "monitoring_dashboard.png",
+        "/odoo/action-retail_integration_monitoring.retail_monitor_flow_action",
+        ".o_kanban_record .o_retail_sparkline",
     ),
 ]
 
@@ -74,6 +74,17 @@ def login(base, db):
                 ]
             ],
             "kwargs": {"fields": ["res_id"]},
+        },
+    )
+    # The monitoring dashboard shows what was measured: measure it now.
+    jsonrpc(
+        session,
+        f"{base}/web/dataset/call_kw",
+        {
+            "model": "retail.monitor.flow",
+            "method": "action_refresh_all",
+            "args": [[]],
+            "kwargs": {},
         },
     )
     return session.cookies["session_id"], {"demo_endpoint": endpoint["res_id"]}
