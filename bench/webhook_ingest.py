@@ -88,13 +88,23 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--with",
+        dest="extra",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="install this module too, to see what it adds to the accept path "
+        "(e.g. retail_integration_monitoring)",
+    )
     args = parser.parse_args()
 
     # Root channel capacity 0: queue_job starts no job runner, whose jobs
     # would take the same 2 workers. (Leaving queue_job out of --load does
     # not stop it: importing the addon starts the runner all the same.)
     odoo = BenchOdoo(
-        ["retail_integration_webhook", "retail_bench_noop"], channels="root:0"
+        ["retail_integration_webhook", "retail_bench_noop", *args.extra],
+        channels="root:0",
     )
     try:
         print(f"installing on {odoo.db}: {odoo.install():.0f} s")
