@@ -7,8 +7,6 @@ before anything is bought again: EasyPost has no idempotency key, the stored
 shipment id is what makes the purchase happen once.
 """
 
-from datetime import datetime, timezone
-
 import easypost
 import requests
 from easypost.errors import (
@@ -32,6 +30,7 @@ from . import tracking
 from .shipping import (
     CM_TO_IN,
     KG_TO_OZ,
+    MAX_LABEL_BYTES,
     PDF,
     PROVIDERS,
     ZPL,
@@ -46,10 +45,10 @@ from .shipping import (
     TrackingUpdate,
     Unavailable,
     pick_rate,
+    utc_moment,
 )
 
 DEFAULT_URL = "https://api.easypost.com/v2"
-MAX_LABEL_BYTES = 5 * 1024 * 1024
 TRANSIENT = (
     InternalServerError,
     ServiceUnavailableError,
@@ -110,18 +109,6 @@ def _customs(request):
     }
 
 
-def _moment(text):
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
-
-
 def _location(place):
     if not isinstance(place, dict):
         return ""
@@ -134,7 +121,7 @@ def _events(details):
     for detail in details if isinstance(details, list) else []:
         if not isinstance(detail, dict):
             continue
-        moment = _moment(detail.get("datetime"))
+        moment = utc_moment(detail.get("datetime"))
         if not moment:
             continue
         events.append(
@@ -349,7 +336,7 @@ class EasyPostAdapter(CarrierAdapter):
             return None
         events = _events(tracker.get("tracking_details"))
         status = tracking.normalize(tracker.get("status"))
-        updated = _moment(tracker.get("updated_at"))
+        updated = utc_moment(tracker.get("updated_at"))
         if (
             status != tracking.UNKNOWN
             and updated

@@ -33,12 +33,14 @@ Tracking webhooks: Standard Webhooks (the suite's default scheme), type
 import base64
 import binascii
 import dataclasses
-from datetime import datetime, timezone
 
 import requests
 
+from odoo.addons.retail_integration.lib import api_http
+
 from . import tracking
 from .shipping import (
+    MAX_LABEL_BYTES,
     PROVIDERS,
     AddressInvalid,
     ApiError,
@@ -50,19 +52,8 @@ from .shipping import (
     TrackingEvent,
     TrackingUpdate,
     Unavailable,
+    utc_moment,
 )
-
-MAX_LABEL_BYTES = 5 * 1024 * 1024
-
-
-def _moment(text):
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
 
 
 def _shipment(request):
@@ -124,11 +115,10 @@ class JsonCarrierAdapter(CarrierAdapter):
         error = data.get("error") if isinstance(data, dict) else None
         message = _text((error or {}).get("message") if isinstance(error, dict) else "")
         if answer.status_code == 429:
-            try:
-                retry_after = float(answer.headers.get("Retry-After") or 60)
-            except ValueError:
-                retry_after = 60
-            raise Throttled(message or "Rate limited by the carrier.", retry_after)
+            raise Throttled(
+                message or "Rate limited by the carrier.",
+                api_http.retry_after(answer, default=60),
+            )
         if answer.status_code >= 500:
             raise Unavailable(message or f"The carrier answered {answer.status_code}.")
         if answer.status_code >= 400:
@@ -238,7 +228,7 @@ class JsonCarrierAdapter(CarrierAdapter):
         for event in data.get("events") or []:
             if not isinstance(event, dict):
                 continue
-            moment = _moment(event.get("occurred_at"))
+            moment = utc_moment(event.get("occurred_at"))
             if moment:
                 events.append(
                     TrackingEvent(

@@ -5,7 +5,7 @@ Units are metric here (kg, cm); an adapter converts to its API's units.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from odoo.addons.retail_integration.lib.api_errors import (  # noqa: F401 (re-exported)
     ApiError,
@@ -19,6 +19,20 @@ PDF, ZPL = "PDF", "ZPL"
 LABEL_FORMATS = (PDF, ZPL)
 KG_TO_OZ = 35.27396195
 CM_TO_IN = 1 / 2.54
+MAX_LABEL_BYTES = 5 * 1024 * 1024  # a label file larger than this is refused
+
+
+def utc_moment(text):
+    """A carrier's ISO 8601 time as naive UTC (Odoo's); None if unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
 
 
 class AddressInvalid(ApiError):
