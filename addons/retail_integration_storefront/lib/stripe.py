@@ -51,18 +51,29 @@ class Payment(NamedTuple):
     gateway: str = "stripe"
 
 
-def stripe_payment(payload):
-    """The :class:`Payment` of a Stripe event (``data.object`` is the payment
-    intent or the charge; amounts are in the currency's smallest unit)."""
+def _event_object(payload):
+    """(``data.object`` of a Stripe event, its currency)."""
     event = parse_object(payload, "The event", required=True)
     data = parse_object(event.get("data"), "data", required=True)
     obj = parse_object(data.get("object"), "data.object", required=True)
     currency = parse_text(obj.get("currency"), "currency", required=True, limit=3)
+    return obj, currency
+
+
+def _units(minor, currency, where, minimum=None):
+    """An amount in the currency's smallest unit → in its units."""
+    value = parse_amount(minor, where, minimum=minimum)
+    if value != value.to_integral_value():
+        raise MappingError(f"{where} must be a whole number of units.")
+    return value if currency.lower() in ZERO_DECIMAL else value / 100
+
+
+def stripe_payment(payload):
+    """The :class:`Payment` of a Stripe event (``data.object`` is the payment
+    intent or the charge; amounts are in the currency's smallest unit)."""
+    obj, currency = _event_object(payload)
     received = obj.get("amount_received", obj.get("amount"))
-    minor = parse_amount(received, "data.object.amount")
-    if minor != minor.to_integral_value():
-        raise MappingError("data.object.amount must be a whole number of units.")
-    amount = minor if currency.lower() in ZERO_DECIMAL else minor / 100
+    amount = _units(received, currency, "data.object.amount", minimum=Decimal(0))
     metadata = obj.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise MappingError("data.object.metadata must be an object.")
@@ -72,14 +83,6 @@ def stripe_payment(payload):
         amount,
         currency.upper(),
     )
-
-
-def _units(minor, currency, where):
-    """An amount in the currency's smallest unit → in its units."""
-    value = parse_amount(minor, where, minimum=None)
-    if value != value.to_integral_value():
-        raise MappingError(f"{where} must be a whole number of units.")
-    return value if currency.lower() in ZERO_DECIMAL else value / 100
 
 
 class Payout(NamedTuple):
@@ -103,10 +106,7 @@ class BalanceLine(NamedTuple):
 
 def stripe_payout(payload):
     """The :class:`Payout` of a ``payout.paid`` event."""
-    event = parse_object(payload, "The event", required=True)
-    data = parse_object(event.get("data"), "data", required=True)
-    obj = parse_object(data.get("object"), "data.object", required=True)
-    currency = parse_text(obj.get("currency"), "currency", required=True, limit=3)
+    obj, currency = _event_object(payload)
     arrival = obj.get("arrival_date") or 0
     if not isinstance(arrival, int) or isinstance(arrival, bool):
         raise MappingError("data.object.arrival_date must be a Unix time.")

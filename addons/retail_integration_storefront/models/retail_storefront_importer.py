@@ -130,8 +130,9 @@ class RetailStorefrontImporter(models.AbstractModel):
                 id=refund_id,
             )
         ]
-        done += self._refund_goods(backend, sale, refund)
-        done += self._refund_credit_note(backend, sale, refund)
+        pairs = self._refund_lines(backend, sale, refund)
+        done += self._refund_goods(sale, pairs)
+        done += self._refund_credit_note(backend, sale, refund, pairs)
         if not refund.lines and not refund.shipping:
             self._report_refund(backend, sale)
         sale.message_post(body=" ".join(done))
@@ -165,13 +166,13 @@ class RetailStorefrontImporter(models.AbstractModel):
             pairs.append((lines[0], item))
         return pairs
 
-    def _refund_goods(self, backend, sale, refund):
+    def _refund_goods(self, sale, pairs):
         """Goods refunded before shipping are no longer to be shipped (their
         quantities drop, Odoo adjusts the delivery); goods the customer
         returns come back through a return of the delivery, left ready for
         the warehouse to receive."""
         done, returns = [], defaultdict(float)
-        for line, item in self._refund_lines(backend, sale, refund):
+        for line, item in pairs:
             quantity = float(item.quantity)
             if item.restock == "cancel":
                 left = max(line.product_uom_qty - quantity, line.qty_delivered)
@@ -222,7 +223,7 @@ class RetailStorefrontImporter(models.AbstractModel):
                 left[line.product_id] -= take
         return wizard._create_return()
 
-    def _refund_credit_note(self, backend, sale, refund):
+    def _refund_credit_note(self, backend, sale, refund, pairs):
         """A posted credit note for the refunded goods and shipping, when
         ``sale`` was invoiced (before that, there is nothing to credit)."""
         invoices = sale.invoice_ids.filtered(
@@ -231,7 +232,7 @@ class RetailStorefrontImporter(models.AbstractModel):
         if not invoices or not (refund.lines or refund.shipping):
             return []
         vals = []
-        for line, item in self._refund_lines(backend, sale, refund):
+        for line, item in pairs:
             if not item.amount:
                 continue
             vals.append(
