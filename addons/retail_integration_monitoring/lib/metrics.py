@@ -40,6 +40,10 @@ class _Collector:
         last = gauge(
             "retail_flow_last_success_timestamp_seconds", "Last item that succeeded."
         )
+        measure_age = gauge(
+            "retail_flow_measure_age_seconds",
+            "Age of the monitoring cron's measure these values come from.",
+        )
         items = CounterMetricFamily(
             "retail_flow_items", "Items of the closed hours.", labels=FLOW_LABELS
         )
@@ -67,6 +71,7 @@ class _Collector:
             circuit.add_metric(labels, CIRCUIT_VALUES.get(f["circuit"], 0))
             if f["last_success"] is not None:
                 last.add_metric(labels, f["last_success"])
+            measure_age.add_metric(labels, f["measure_age"])
             items.add_metric(labels, f["items_total"])
             failed.add_metric(labels, f["failures_total"])
         yield from (
@@ -79,6 +84,7 @@ class _Collector:
             sla_state,
             circuit,
             last,
+            measure_age,
         )
         yield from (items, failed)
         kpi_value = GaugeMetricFamily(
@@ -100,7 +106,7 @@ class _Collector:
         yield kpi_state
         yield GaugeMetricFamily(
             "retail_monitoring_scrape_duration_seconds",
-            "Time the server spent measuring for this scrape.",
+            "Time the server spent reading the stored measure for this scrape.",
             value=self.duration,
         )
 

@@ -2,32 +2,16 @@ import time
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import config
 
 # queue_job's runner holds this advisory lock on each database it serves
 # (queue_job/jobrunner/runner.py, PG_ADVISORY_LOCK_ID).
 RUNNER_LOCK_ID = 2293787760715711918
 # A channel with jobs due this long and none finished meanwhile is stalled.
 STALL_MINUTES = 10
-# A scrape serves the measure the monitoring cron (every minute) stored when
-# it is at most this old, and measures the flows itself otherwise.
-METRICS_MAX_AGE = 90
-HEALTH_FIELDS = [
-    "volume_1h",
-    "volume_24h",
-    "failed_1h",
-    "failed_24h",
-    "failure_rate",
-    "queued_count",
-    "retrying_count",
-    "dead_count",
-    "oldest_pending_age",
-    "lag_p50",
-    "lag_p95",
-    "sla_state",
-    "circuit_state",
-    "last_success",
-]
+
+
+def _age(now, moment):
+    return int((now - moment).total_seconds()) if moment else 0
 
 
 class RetailMonitorFlow(models.Model):
@@ -38,27 +22,16 @@ class RetailMonitorFlow(models.Model):
     @api.model
     def _metrics_rows(self, company_ids=None):
         """(flows, kpis) as lists of dicts for lib/metrics.py: each flow's
-        measure as the monitoring cron stored it if it is recent enough
-        (``retail_monitoring_metrics_max_age`` seconds, 90 by default), else
-        measured now; counters from the closed hours' rollups; KPIs as last
-        computed."""
+        measure as the monitoring cron (every minute) stored it, with its age
+        (a scrape measures nothing: its cost does not grow with the tables,
+        and an outside monitor sees a stopped cron by the age); counters from
+        the closed hours' rollups; KPIs as last computed. A flow not measured
+        yet is left out until the cron's next run."""
         now = fields.Datetime.now()
-        domain = [("company_id", "in", company_ids)] if company_ids else []
+        domain = [("health_at", "!=", False)]
+        if company_ids:
+            domain.append(("company_id", "in", company_ids))
         flows_ = self.search(domain)
-        max_age = int(
-            config.get("retail_monitoring_metrics_max_age") or METRICS_MAX_AGE
-        )
-        stale = flows_.filtered(
-            lambda f: not f.health_at or (now - f.health_at).total_seconds() > max_age
-        )
-        measured = stale._measure(now) if stale else {}
-        for flow in flows_ - stale:
-            measured[flow.id] = {name: flow[name] for name in HEALTH_FIELDS}
-            measured[flow.id]["oldest_pending_age"] = (
-                int((now - flow.oldest_pending_at).total_seconds())
-                if flow.oldest_pending_at
-                else 0
-            )
         self.env.cr.execute(
             """SELECT flow_id, sum(volume), sum(failed) FROM retail_monitor_rollup
                 WHERE flow_id = ANY(%s) GROUP BY flow_id""",
@@ -67,11 +40,7 @@ class RetailMonitorFlow(models.Model):
         totals = {fid: (vol, failed) for fid, vol, failed in self.env.cr.fetchall()}
         rows = []
         for flow in flows_:
-            vals = measured.get(flow.id)
-            if vals is None:
-                continue
             total = totals.get(flow.id, (0, 0))
-            last = vals["last_success"]
             rows.append(
                 {
                     "key": flow.key,
@@ -81,20 +50,23 @@ class RetailMonitorFlow(models.Model):
                     "direction": flow.direction,
                     "kind": flow.data_kind,
                     "window_hours": flow.window_hours,
-                    "volume_1h": vals["volume_1h"],
-                    "volume_24h": vals["volume_24h"],
-                    "failed_1h": vals["failed_1h"],
-                    "failed_24h": vals["failed_24h"],
-                    "failure_rate": vals["failure_rate"],
-                    "queued": vals["queued_count"],
-                    "retrying": vals["retrying_count"],
-                    "dead": vals.get("dead_count", flow.dead_count),
-                    "oldest_age": vals["oldest_pending_age"],
-                    "lag_p50": vals["lag_p50"],
-                    "lag_p95": vals["lag_p95"],
-                    "sla_state": vals["sla_state"],
-                    "circuit": vals["circuit_state"],
-                    "last_success": last.timestamp() if last else None,
+                    "volume_1h": flow.volume_1h,
+                    "volume_24h": flow.volume_24h,
+                    "failed_1h": flow.failed_1h,
+                    "failed_24h": flow.failed_24h,
+                    "failure_rate": flow.failure_rate,
+                    "queued": flow.queued_count,
+                    "retrying": flow.retrying_count,
+                    "dead": flow.dead_count,
+                    "oldest_age": _age(now, flow.oldest_pending_at),
+                    "lag_p50": flow.lag_p50,
+                    "lag_p95": flow.lag_p95,
+                    "sla_state": flow.sla_state,
+                    "circuit": flow.circuit_state,
+                    "last_success": (
+                        flow.last_success.timestamp() if flow.last_success else None
+                    ),
+                    "measure_age": _age(now, flow.health_at),
                     "items_total": int(total[0] or 0),
                     "failures_total": int(total[1] or 0),
                 }

@@ -6,3 +6,4 @@ from . import test_http
 from . import test_trace
 from . import test_ui
 from . import test_registry
+from . import test_hot_paths

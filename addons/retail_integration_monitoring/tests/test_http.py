@@ -22,6 +22,7 @@ class TestEndpoints(MonitoringCase, HttpCase):
         cls.env["retail.monitor.token"].create({"name": "Prometheus", "token": TOKEN})
         cls.env["retail.monitor.kpi.value"]._refresh(cls.now)
         cls.env["retail.monitor.flow"]._sync_flows()
+        cls.env["retail.monitor.flow"]._refresh_health(cls.now)  # the cron's measure
 
     def scrape(self, headers=None):
         return self.url_open(
@@ -67,15 +68,30 @@ class TestEndpoints(MonitoringCase, HttpCase):
             if s.labels["flow"] == flow.key and s.labels["window"] == "1h"
         ]
         self.assertEqual(volume, [2.0], "the cron's measure of a moment ago")
-        flow.health_at = flow.health_at - timedelta(minutes=5)
+        ages = [
+            s.value
+            for s in families["retail_flow_measure_age_seconds"].samples
+            if s.labels["flow"] == flow.key
+        ]
+        self.assertEqual(len(ages), 1)
+        self.assertLess(ages[0], 60)
+        # The cron stopped an hour ago: the same measure, an hour old.
+        flow.health_at = flow.health_at - timedelta(hours=1)
         response = self.scrape({"Authorization": f"Bearer {TOKEN}"})
         families = {f.name: f for f in text_string_to_metric_families(response.text)}
-        volume = [
-            s.value
-            for s in families["retail_flow_volume"].samples
-            if s.labels["flow"] == flow.key and s.labels["window"] == "1h"
-        ]
-        self.assertEqual(volume, [3.0], "too old: measured for the scrape")
+        samples = {
+            (family, s.labels.get("window")): s.value
+            for family in ("retail_flow_volume", "retail_flow_measure_age_seconds")
+            for s in families[family].samples
+            if s.labels["flow"] == flow.key
+        }
+        self.assertEqual(samples["retail_flow_volume", "1h"], 2.0, "nothing measured")
+        self.assertGreaterEqual(samples["retail_flow_measure_age_seconds", None], 3600)
+        # A flow never measured is left out until the cron measures it.
+        flow.health_at = False
+        response = self.scrape({"Authorization": f"Bearer {TOKEN}"})
+        self.assertEqual(response.status_code, 200)
+        self.assertNotIn(f'flow="{flow.key}"', response.text)
 
     def test_metrics_refused_without_the_token(self):
         for headers in (

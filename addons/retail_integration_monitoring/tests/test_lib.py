@@ -169,6 +169,7 @@ def flow_row(**values):
         "sla_state": "breached",
         "circuit": "closed",
         "last_success": 1767225600.0,
+        "measure_age": 12,
         "items_total": 5000,
         "failures_total": 12,
     }
