@@ -46,6 +46,21 @@ def addons_path():
     return ",".join(str(p) for p in paths if p.is_dir())
 
 
+def dependencies(modules):
+    """What ``modules`` depend on (their manifests' ``depends``, not
+    themselves): a comparison with and without a module installs these on
+    both sides, so that it measures the module alone."""
+    import ast
+
+    deps = []
+    for module in modules:
+        manifest = REPO / "addons" / module / "__manifest__.py"
+        for dep in ast.literal_eval(manifest.read_text())["depends"]:
+            if dep not in deps and dep not in modules:
+                deps.append(dep)
+    return deps
+
+
 class BenchOdoo:
     """A throw-away database and an Odoo server on it.
 

@@ -6,7 +6,11 @@ would; with subscriptions, each confirmation also writes its events
 deliveries and the dispatch job row. No dispatcher runs: only the cost in the
 business transaction is measured. Rounds alternate to even out noise.
 
-    python3 bench/outbox_capture.py [--orders 500] [--rounds 2]
+With ``--with MODULE``, what installing MODULE adds to the capture instead:
+two databases, one with it, the same orders with subscriptions on both,
+rounds alternated in this process.
+
+    python3 bench/outbox_capture.py [--orders 500] [--rounds 2] [--with MODULE]
 """
 
 import argparse
@@ -16,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import dependencies  # noqa: E402
 from outbox_common import outbox_bench, subscribe  # noqa: E402
 
 ALL_TYPES = [
@@ -51,67 +56,124 @@ def confirm_orders(bench, count, partner_id, product_ids):
     return time.perf_counter() - started
 
 
+def prepare(bench):
+    """Install, load and stock the bench database; its customer and products."""
+    print(f"install {bench.db}: {bench.install():.0f} s")
+    bench.load()
+    with bench.env() as env:
+        partner = env["res.partner"].create({"name": "Bench Customer"})
+        products = env["product.product"].create(
+            [
+                {
+                    "name": f"Bench {i}",
+                    "default_code": f"BENCH-{i}",
+                    "is_storable": True,
+                }
+                for i in range(20)
+            ]
+        )
+        warehouse = env["stock.warehouse"].search([], limit=1)
+        for product in products:
+            env["stock.quant"]._update_available_quantity(
+                product, warehouse.lot_stock_id, 100000
+            )
+        partner_id, product_ids = partner.id, products.ids
+    confirm_orders(bench, 20, partner_id, product_ids)  # warm-up
+    return partner_id, product_ids
+
+
+def set_subscriptions(bench, active):
+    with bench.env() as env:
+        subs = env["retail.event.subscription"].with_context(active_test=False)
+        if active and not subs.search([]):
+            for code in ("bench_shop", "bench_pos"):
+                subscribe(env, code, "http://127.0.0.1:9/unused", ALL_TYPES)
+        subs.search([]).write({"active": active})
+
+
+def compare_subscriptions(bench, args):
+    """The capture's own cost: the same orders without, then with, two
+    subscriptions of every event type, rounds alternated."""
+    data = prepare(bench)
+    per_round = args.orders // args.rounds
+    without = with_subs = 0.0
+    for _round in range(args.rounds):
+        set_subscriptions(bench, False)
+        without += confirm_orders(bench, per_round, *data)
+        set_subscriptions(bench, True)
+        with_subs += confirm_orders(bench, per_round, *data)
+    with bench.env() as env:
+        events = env["retail.outbox.event"].search_count([])
+        deliveries = env["retail.outbox.delivery"].search_count([])
+    total = per_round * args.rounds
+    print(
+        f"orders confirmed: {total} without subscriptions, {total} with 2 subscriptions"
+    )
+    print(
+        f"without: {without:.2f} s ({total / without:.1f} orders/s, "
+        f"{without / total * 1000:.1f} ms/order)"
+    )
+    print(
+        f"with:    {with_subs:.2f} s ({total / with_subs:.1f} orders/s, "
+        f"{with_subs / total * 1000:.1f} ms/order)"
+    )
+    print(f"events written: {events}, deliveries: {deliveries}")
+    print(f"capture overhead ratio: {with_subs / without:.3f} (target <= 1.10)")
+
+
+def compare_modules(plain, extended, args):
+    """What installing other modules adds to the capture: the same orders,
+    with the same subscriptions, on a database without them and on one with
+    them, in this process, rounds alternated."""
+    data = {bench: prepare(bench) for bench in (plain, extended)}
+    for bench in (plain, extended):
+        set_subscriptions(bench, True)
+    per_round = args.orders // args.rounds
+    spent = {plain: 0.0, extended: 0.0}
+    for _round in range(args.rounds):
+        for bench in (plain, extended):
+            spent[bench] += confirm_orders(bench, per_round, *data[bench])
+    total = per_round * args.rounds
+    for label, bench in (("without", plain), ("with", extended)):
+        print(
+            f"{label} {', '.join(args.extra)}: {total} orders in "
+            f"{spent[bench]:.2f} s ({spent[bench] / total * 1000:.1f} ms/order)"
+        )
+    ratio = spent[extended] / spent[plain]
+    print(f"with / without: {ratio:.3f} (what {', '.join(args.extra)} adds)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--with",
+        dest="extra",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="compare a database with this module too against one without it "
+        "(e.g. retail_integration_monitoring), subscriptions on in both",
+    )
     args = parser.parse_args()
-    bench = outbox_bench("capture")
+    if args.extra:
+        # Both databases hold what the module depends on: only it differs.
+        deps = dependencies(args.extra)
+        benches = [
+            outbox_bench("capture", deps),
+            outbox_bench("capture_with", [*deps, *args.extra]),
+        ]
+    else:
+        benches = [outbox_bench("capture")]
     try:
-        print(f"install: {bench.install():.0f} s")
-        bench.load()
-        with bench.env() as env:
-            partner = env["res.partner"].create({"name": "Bench Customer"})
-            products = env["product.product"].create(
-                [
-                    {
-                        "name": f"Bench {i}",
-                        "default_code": f"BENCH-{i}",
-                        "is_storable": True,
-                    }
-                    for i in range(20)
-                ]
-            )
-            warehouse = env["stock.warehouse"].search([], limit=1)
-            for product in products:
-                env["stock.quant"]._update_available_quantity(
-                    product, warehouse.lot_stock_id, 100000
-                )
-            partner_id, product_ids = partner.id, products.ids
-        confirm_orders(bench, 20, partner_id, product_ids)  # warm-up
-        per_round = args.orders // args.rounds
-        without = with_subs = 0.0
-        for _round in range(args.rounds):
-            with bench.env() as env:
-                env["retail.event.subscription"].search([]).write({"active": False})
-            without += confirm_orders(bench, per_round, partner_id, product_ids)
-            with bench.env() as env:
-                subs = env["retail.event.subscription"].with_context(active_test=False)
-                if not subs.search([]):
-                    for code in ("bench_shop", "bench_pos"):
-                        subscribe(env, code, "http://127.0.0.1:9/unused", ALL_TYPES)
-                subs.search([]).write({"active": True})
-            with_subs += confirm_orders(bench, per_round, partner_id, product_ids)
-        with bench.env() as env:
-            events = env["retail.outbox.event"].search_count([])
-            deliveries = env["retail.outbox.delivery"].search_count([])
-        total = per_round * args.rounds
-        print(
-            f"orders confirmed: {total} without subscriptions, "
-            f"{total} with 2 subscriptions"
-        )
-        print(
-            f"without: {without:.2f} s ({total / without:.1f} orders/s, "
-            f"{without / total * 1000:.1f} ms/order)"
-        )
-        print(
-            f"with:    {with_subs:.2f} s ({total / with_subs:.1f} orders/s, "
-            f"{with_subs / total * 1000:.1f} ms/order)"
-        )
-        print(f"events written: {events}, deliveries: {deliveries}")
-        print(f"capture overhead ratio: {with_subs / without:.3f} (target <= 1.10)")
+        if args.extra:
+            compare_modules(*benches, args)
+        else:
+            compare_subscriptions(benches[0], args)
     finally:
-        bench.drop()
+        for bench in benches:
+            bench.drop()
 
 
 if __name__ == "__main__":

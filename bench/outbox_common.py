@@ -20,12 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import BenchOdoo, free_port, percentile  # noqa: E402, F401
 
 
-def outbox_bench(name):
-    """A ``BenchOdoo`` with retail_integration_outbox (no demo data), private
-    receiver URLs allowed, the job runner's channels ``root:4,root.retail:4``."""
+def outbox_bench(name, extra_modules=()):
+    """A ``BenchOdoo`` with retail_integration_outbox (and ``extra_modules``;
+    no demo data), private receiver URLs allowed, the job runner's channels
+    ``root:4,root.retail:4``."""
     prefix = os.environ.get("OUTBOX_BENCH_DB_PREFIX", "outbox_bench_")
     return BenchOdoo(
-        ["retail_integration_outbox"],
+        ["retail_integration_outbox", *extra_modules],
         db_prefix=f"{prefix}{name}_",
         extra_conf="retail_outbox_allow_private_urls = True\n",
     )

@@ -9,7 +9,11 @@ The job runner is off during the load (its jobs would take the same 2
 workers); each accepted request still stores its message and its queue_job
 row, and the script checks that it did.
 
+With ``--with MODULE``: what MODULE adds to the accept path instead, on two
+servers (one with it, both with what it depends on), loads alternated.
+
     python3 bench/webhook_ingest.py [--requests 2000] [--concurrency 8]
+        [--with MODULE [--rounds 6]]
 """
 
 import argparse
@@ -24,7 +28,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BenchOdoo, load_lib, percentile  # noqa: E402
+from harness import BenchOdoo, dependencies, load_lib, percentile  # noqa: E402
 
 standard_webhooks = load_lib("retail_integration/lib/standard_webhooks.py")
 
@@ -84,52 +88,60 @@ def report(label, rate, latencies, statuses):
     )
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument(
-        "--with",
-        dest="extra",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="install this module too, to see what it adds to the accept path "
-        "(e.g. retail_integration_monitoring)",
-    )
-    args = parser.parse_args()
-
+def webhook_server(modules=()):
     # Root channel capacity 0: queue_job starts no job runner, whose jobs
     # would take the same 2 workers. (Leaving queue_job out of --load does
     # not stop it: importing the addon starts the runner all the same.)
-    odoo = BenchOdoo(
-        ["retail_integration_webhook", "retail_bench_noop", *args.extra],
+    return BenchOdoo(
+        ["retail_integration_webhook", "retail_bench_noop", *modules],
         channels="root:0",
     )
+
+
+def open_endpoint(odoo):
+    """Install and start ``odoo`` with a signed endpoint; its URL."""
+    print(f"installing on {odoo.db}: {odoo.install():.0f} s")
+    odoo.start()
+    backend = odoo.rpc(
+        "retail.backend",
+        "create",
+        {"name": "Bench", "code": "bench", "state": "active"},
+    )
+    endpoint = odoo.rpc(
+        "retail.webhook.endpoint",
+        "create",
+        {
+            "name": "Bench",
+            "backend_id": backend,
+            "scheme": "standard",
+            "secret": SECRET,
+            "rate_limit": 100000,
+            "rate_burst": 100000,
+        },
+    )
+    token = odoo.rpc("retail.webhook.endpoint", "read", [endpoint], ["token"])[0][
+        "token"
+    ]
+    return f"{odoo.url}/retail/webhook/{token}"
+
+
+def check_stored(odoo, accepted):
+    """Every accepted request committed its message and its job row."""
+    stored = (
+        odoo.rpc("retail.inbound.message", "search_count", [("state", "=", "queued")]),
+        odoo.rpc("queue.job", "search_count", [("state", "=", "pending")]),
+    )
+    if stored != (accepted, accepted):
+        raise SystemExit(
+            f"expected {accepted} queued messages and pending jobs on {odoo.db}, "
+            f"got {stored}"
+        )
+
+
+def against_routes(args):
+    odoo = webhook_server()
     try:
-        print(f"installing on {odoo.db}: {odoo.install():.0f} s")
-        odoo.start()
-        backend = odoo.rpc(
-            "retail.backend",
-            "create",
-            {"name": "Bench", "code": "bench", "state": "active"},
-        )
-        endpoint = odoo.rpc(
-            "retail.webhook.endpoint",
-            "create",
-            {
-                "name": "Bench",
-                "backend_id": backend,
-                "scheme": "standard",
-                "secret": SECRET,
-                "rate_limit": 100000,
-                "rate_burst": 100000,
-            },
-        )
-        token = odoo.rpc("retail.webhook.endpoint", "read", [endpoint], ["token"])[0][
-            "token"
-        ]
-        hook_url = f"{odoo.url}/retail/webhook/{token}"
+        hook_url = open_endpoint(odoo)
         noop_url = f"{odoo.url}/retail/bench/noop"
         insert_url = f"{odoo.url}/retail/bench/insert"
         plain = signed_requests(1)[:1]  # the same body, unsigned: no check reads it
@@ -142,17 +154,7 @@ def main():
         noop = load(noop_url, plain * args.requests, args.concurrency)
         insert = load(insert_url, plain * args.requests, args.concurrency)
         hook = load(hook_url, signed_requests(args.requests), args.concurrency)
-        accepted = 200 + args.requests  # warm-up included
-        stored = (
-            odoo.rpc(
-                "retail.inbound.message", "search_count", [("state", "=", "queued")]
-            ),
-            odoo.rpc("queue.job", "search_count", [("state", "=", "pending")]),
-        )
-        if stored != (accepted, accepted):
-            raise SystemExit(
-                f"expected {accepted} queued messages and pending jobs, got {stored}"
-            )
+        check_stored(odoo, 200 + args.requests)  # warm-up included
         print(
             f"{args.requests} requests per run, "
             f"concurrency {args.concurrency}, --workers=2"
@@ -169,6 +171,67 @@ def main():
         )
     finally:
         odoo.drop()
+
+
+def against_modules(args):
+    """Signed webhooks on a server without the modules of ``--with`` and on
+    one with them (both with what they depend on), loads alternated."""
+    deps = dependencies(args.extra)
+    servers = {"without": webhook_server(deps), "with": webhook_server(args.extra)}
+    try:
+        urls = {side: open_endpoint(odoo) for side, odoo in servers.items()}
+        for url in urls.values():
+            load(url, signed_requests(200), args.concurrency)  # warm-up
+        per_round = args.requests // args.rounds
+        times = {side: 0.0 for side in servers}
+        latencies = {side: [] for side in servers}
+        for _round in range(args.rounds):
+            for side, url in urls.items():
+                rate, lat, statuses = load(
+                    url, signed_requests(per_round), args.concurrency
+                )
+                if set(statuses) != {200}:
+                    raise SystemExit(f"{side}: statuses {statuses}")
+                times[side] += per_round / rate
+                latencies[side] += lat
+        total = per_round * args.rounds
+        for side, odoo in servers.items():
+            check_stored(odoo, 200 + total)
+            print(
+                f"{side} {', '.join(args.extra)}: {total / times[side]:7.1f} req/s   "
+                f"p99 {percentile(latencies[side], 0.99) * 1000:6.1f} ms"
+            )
+        print(
+            f"time per webhook with / without: {times['with'] / times['without']:.3f} "
+            f"(target <= 1.02; {args.rounds} alternated rounds of {per_round})"
+        )
+    finally:
+        for odoo in servers.values():
+            odoo.drop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--with",
+        dest="extra",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="instead: two servers, one with this module (e.g. "
+        "retail_integration_monitoring), both with what it depends on; what the "
+        "module adds to the accept path",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="alternated rounds with --with"
+    )
+    args = parser.parse_args()
+    if args.extra:
+        against_modules(args)
+    else:
+        against_routes(args)
 
 
 if __name__ == "__main__":
