@@ -122,6 +122,14 @@ class RetailInboundMessage(models.Model):
                ON retail_inbound_message (endpoint_id, body_key)
                WHERE body_key IS NOT NULL"""
         )
+        # The messages of a document (an order's smart button, a trace). Set
+        # by processing, never by the accept path's INSERT, whose rows this
+        # partial index does not hold.
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS retail_inbound_message_document
+               ON retail_inbound_message (res_id, res_model)
+               WHERE res_id IS NOT NULL"""
+        )
 
     @api.depends("topic", "delivery_id")
     def _compute_display_name(self):
