@@ -312,8 +312,13 @@ class RetailInboundMessage(models.Model):
             with self.env.cr.savepoint():
                 result = handler(storable_tree(json.loads(self.body)))
         except TRANSIENT_ERRORS as err:
-            if not self._is_last_attempt(job):
-                raise RetryableJobError(str(err), seconds=_retry_delay(err)) from err
+            # A handler's RetryableJobError(ignore_retry=True) (a short wait,
+            # e.g. for a lock another job holds) spends no attempt.
+            ignore_retry = getattr(err, "ignore_retry", False)
+            if ignore_retry or not self._is_last_attempt(job):
+                raise RetryableJobError(
+                    str(err), seconds=_retry_delay(err), ignore_retry=ignore_retry
+                ) from err
             self._fail(err, started, last_attempt=True)
             return self.error
         except Exception as err:  # noqa: BLE001 - any other error is the data's: fail now

@@ -158,6 +158,22 @@ class TestProcessing(WebhookCase):
         self.assertEqual(message.state, "failed", "not left queued with a dead job")
         self.assertIn("could not obtain lock", message.error)
 
+    def test_a_wait_that_spends_no_attempt_is_passed_to_queue_job(self):
+        message = self._message("orders/create")
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        job.retry = job.max_retries - 1  # even on what would be the last attempt
+        wait = RetryableJobError("Order 1001 is being imported", 3, ignore_retry=True)
+        with self._failing_handler(wait):
+            with self.assertRaises(RetryableJobError) as raised:
+                message._process()
+        self.assertTrue(raised.exception.ignore_retry)
+        self.assertEqual(raised.exception.seconds, 3)
+        self.assertNotEqual(message.state, "failed")
+        spent = RetryableJobError("The channel answered 503", 3)
+        with self._failing_handler(spent):
+            message._process()
+        self.assertEqual(message.state, "failed", "a counted retry ends at the last")
+
     def test_attempts_count_the_rolled_back_ones_and_earlier_jobs(self):
         message = self._message("orders/create")
         job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
