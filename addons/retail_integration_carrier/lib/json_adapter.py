@@ -97,14 +97,17 @@ class JsonCarrierAdapter(CarrierAdapter):
 
     def _request(self, method, path, body=None, headers=None, allow_404=False):
         try:
-            answer = self.http.request(
+            # api_http.send: the correlation ids in force go with the call
+            answer = api_http.send(
+                self.http,
                 method,
                 f"{self.base_url}{path}",
+                timeout=self.timeout,
                 json=body,
                 headers={"Authorization": f"Bearer {self.api_key}", **(headers or {})},
-                timeout=self.timeout,
             )
-        except requests.RequestException as err:
+        except requests.RequestException as err:  # beyond what send() turns into
+            # Unavailable: a broken answer (chunked encoding, redirects)
             raise Unavailable(f"The carrier cannot be reached: {err}") from err
         if answer.status_code == 404 and allow_404:
             return None

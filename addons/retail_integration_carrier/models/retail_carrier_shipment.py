@@ -9,6 +9,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.retail_integration.lib import api_http
 
 from ..lib import tracking
 from ..lib.shipping import AddressInvalid, ApiError, Throttled, Unavailable
@@ -129,44 +130,47 @@ class RetailCarrierShipment(models.Model):
 
     def _purchase_once(self):
         self.ensure_one()
-        adapter = self._adapter()
-        request = self._request()
-        self.attempts += 1
-        try:
-            if self.backend_id.state != "active":
-                # A paused backend keeps its work until it is active again.
-                raise Unavailable(
-                    _(
-                        "The carrier backend %(backend)s is not active.",
-                        backend=self.backend_id.name,
+        # The carrier's calls carry the flow's id in X-Correlation-Id (the
+        # JSON carrier; EasyPost's client sends its own headers).
+        with api_http.correlation([self._flow_correlation_id()]):
+            adapter = self._adapter()
+            request = self._request()
+            self.attempts += 1
+            try:
+                if self.backend_id.state != "active":
+                    # A paused backend keeps its work until it is active again.
+                    raise Unavailable(
+                        _(
+                            "The carrier backend %(backend)s is not active.",
+                            backend=self.backend_id.name,
+                        )
                     )
-                )
-            purchase = None
-            if self.provider_ref:
-                # An earlier attempt created (or maybe bought) it: look first.
-                purchase = adapter.lookup(self.provider_ref)
-            if purchase is None:
-                if not self.provider_ref:
-                    ref = adapter.create_shipment(request)
-                    if ref:
-                        self.provider_ref = ref
-                try:
-                    purchase = adapter.buy(self.provider_ref, request)
-                except Unavailable:
-                    # The answer may be lost after the label was bought.
-                    if not self.provider_ref:
-                        raise
+                purchase = None
+                if self.provider_ref:
+                    # An earlier attempt created (or maybe bought) it: look first.
                     purchase = adapter.lookup(self.provider_ref)
-                    if purchase is None:
-                        raise
-        except (Throttled, Unavailable) as err:
-            self._schedule_retry(err)
-            return False
-        except ApiError as err:
-            self._fail(err)
-            return False
-        self._record_purchase(purchase)
-        return True
+                if purchase is None:
+                    if not self.provider_ref:
+                        ref = adapter.create_shipment(request)
+                        if ref:
+                            self.provider_ref = ref
+                    try:
+                        purchase = adapter.buy(self.provider_ref, request)
+                    except Unavailable:
+                        # The answer may be lost after the label was bought.
+                        if not self.provider_ref:
+                            raise
+                        purchase = adapter.lookup(self.provider_ref)
+                        if purchase is None:
+                            raise
+            except (Throttled, Unavailable) as err:
+                self._schedule_retry(err)
+                return False
+            except ApiError as err:
+                self._fail(err)
+                return False
+            self._record_purchase(purchase)
+            return True
 
     def _schedule_retry(self, err):
         retry_after = getattr(err, "retry_after", None)
@@ -210,11 +214,15 @@ class RetailCarrierShipment(models.Model):
 
     def _void_if_bought(self):
         try:
-            if self._adapter().lookup(self.provider_ref):
-                self.refund_status = self._adapter().void(self.provider_ref)
-                self.state = "voided"
+            with api_http.correlation([self._flow_correlation_id()]):
+                if self._adapter().lookup(self.provider_ref):
+                    self.refund_status = self._adapter().void(self.provider_ref)
+                    self.state = "voided"
         except ApiError as err:
             self.last_error = str(err)
+
+    def _flow_correlation_id(self):
+        return self.retail_correlation_id or self.picking_id.retail_correlation_id
 
     def _record_purchase(self, purchase):
         currency = (

@@ -96,6 +96,17 @@ class TestJsonCarrier(CarrierCase):
         self.assertEqual(self.regio.created, 1)
         self.assertEqual(picking.carrier_tracking_ref, shipment.tracking_number)
 
+    def test_the_calls_carry_the_orders_correlation_id(self):
+        picking = self.make_picking(carrier=self.json_carrier)
+        picking.retail_correlation_id = "corr-web-order-1001"  # as a webhook's import
+        self.validate(picking)
+        calls = [r for r in self.regio.requests if r[1].startswith("/api/shipments")]
+        self.assertTrue(calls)
+        for _method, path, _body, headers in calls:
+            self.assertEqual(
+                headers.get("X-Correlation-Id"), "corr-web-order-1001", path
+            )
+
     def test_throttled_waits_for_retry_after(self):
         self.regio.script = [("POST", r"/api/shipments$", 429)]
         picking = self.validate(self.make_picking(carrier=self.json_carrier))
