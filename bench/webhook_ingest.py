@@ -88,13 +88,14 @@ def report(label, rate, latencies, statuses):
     )
 
 
-def webhook_server(modules=()):
+def webhook_server(modules=(), db_prefix="retail_bench_"):
     # Root channel capacity 0: queue_job starts no job runner, whose jobs
     # would take the same 2 workers. (Leaving queue_job out of --load does
     # not stop it: importing the addon starts the runner all the same.)
     return BenchOdoo(
         ["retail_integration_webhook", "retail_bench_noop", *modules],
         channels="root:0",
+        db_prefix=db_prefix,
     )
 
 
@@ -177,7 +178,10 @@ def against_modules(args):
     """Signed webhooks on a server without the modules of ``--with`` and on
     one with them (both with what they depend on), loads alternated."""
     deps = dependencies(args.extra)
-    servers = {"without": webhook_server(deps), "with": webhook_server(args.extra)}
+    servers = {
+        "without": webhook_server(deps),
+        "with": webhook_server(args.extra, db_prefix="retail_bench_with_"),
+    }
     try:
         urls = {side: open_endpoint(odoo) for side, odoo in servers.items()}
         for url in urls.values():
