@@ -46,6 +46,9 @@ def addons_path():
     return ",".join(str(p) for p in paths if p.is_dir())
 
 
+_LOADED = []  # the bench whose configuration this process read
+
+
 def dependencies(modules):
     """What ``modules`` depend on (their manifests' ``depends``, not
     themselves): a comparison with and without a module installs these on
@@ -146,11 +149,15 @@ class BenchOdoo:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
     def load(self):
-        """Odoo in this process, on the bench database: its registry."""
+        """Odoo in this process, on the bench database: its registry. Odoo's
+        configuration is read once per process (it cannot be read again): a
+        second bench loaded in the same process runs with the first one's."""
         import odoo
         from odoo.modules.registry import Registry
 
-        odoo.tools.config.parse_config(["-c", str(self.conf), "-d", self.db])
+        if not _LOADED:
+            odoo.tools.config.parse_config(["-c", str(self.conf), "-d", self.db])
+            _LOADED.append(self.db)
         self.registry = Registry(self.db)
         return self.registry
 
