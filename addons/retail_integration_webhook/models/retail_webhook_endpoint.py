@@ -136,7 +136,6 @@ class RetailWebhookEndpoint(models.Model):
     )
     rate_limit = fields.Float("Rate Limit (requests/s)", default=50.0)
     rate_burst = fields.Integer("Burst", default=100)
-    message_ids = fields.One2many("retail.inbound.message", "endpoint_id")
     message_count = fields.Integer(compute="_compute_message_count")
     rejected_count = fields.Integer("Rejected Requests", compute="_compute_runtime")
     last_rejected_at = fields.Datetime("Last Rejection", compute="_compute_runtime")

@@ -319,3 +319,24 @@ class TestProcessing(WebhookCase):
                 self.endpoint, delivery_id="kept-for-400-days", **again
             )
         )
+
+    def test_the_endpoints_chatter_and_messages_are_apart(self):
+        """An endpoint's chatter (mail.thread's message_ids) is its notes; its
+        inbound messages are counted apart, and creating one through the ORM
+        with the chatter in cache works."""
+        self.endpoint.message_post(body="Secret rotated with the channel.")
+        self.assertIn("Secret rotated", self.endpoint.message_ids[0].body)
+        before = self.endpoint.message_count
+        self.Message.create(
+            {
+                "endpoint_id": self.endpoint.id,
+                "backend_id": self.backend.id,
+                "company_id": self.endpoint.company_id.id,
+                "delivery_id": "orm-created",
+                "received_at": "2026-12-01 10:00:00",
+                "state": "done",
+            }
+        )
+        self.endpoint.invalidate_recordset(["message_count"])
+        self.assertEqual(self.endpoint.message_count, before + 1)
+        self.assertEqual(self.endpoint.message_ids._name, "mail.message")
