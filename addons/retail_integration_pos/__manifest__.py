@@ -3,7 +3,7 @@
     "summary": "Store sales, returns and Z reports from external POS systems "
     "(canonical JSON, Square) into Odoo's point of sale, each ticket once; "
     "end-of-day settlement with missing tickets and differences",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Point of Sale",
     "license": "LGPL-3",
     "author": "Retail Integration for Odoo",
@@ -27,6 +27,7 @@
         "views/retail_pos_store_day_views.xml",
         "views/retail_pos_accept_difference_views.xml",
         "views/pos_order_views.xml",
+        "views/pos_session_views.xml",
         "views/retail_integration_pos_menus.xml",
     ],
     "demo": ["demo/retail_pos_demo.xml"],

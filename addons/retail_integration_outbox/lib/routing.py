@@ -6,6 +6,11 @@ An event type's *routing* (a key of ``ROUTINGS``) narrows that for values per
 scope: a price per pricelist goes only to the subscriptions whose backend
 sells at that pricelist. A module adds a routing with ``register`` and names
 its key on its event types.
+
+A routing names the scope a backend takes by a field (one record: the
+backend's pricelist) or by a method of the backend returning the ids of
+several (``backend_method``: the pricelists of a POS backend's stores); the
+subscription then takes each of them.
 """
 
 from dataclasses import dataclass
@@ -21,6 +26,21 @@ class Routing:
     backend_field: str | None = None
     # A backend without a value takes no scope (True) or every scope (False).
     required: bool = False
+    # A backend method returning the ids of the scope records it takes
+    # (several), used instead of ``backend_field`` when set; the field still
+    # says when the routes are recomputed.
+    backend_method: str | None = None
+
+    def backend_values(self, backend):
+        """The ids of the scope records ``backend`` takes, sorted; ``[0]``
+        when it names none (or the routing has no scope)."""
+        if self.backend_method:
+            ids = getattr(backend, self.backend_method)() if backend else []
+        elif self.backend_field:
+            ids = backend[self.backend_field].ids
+        else:
+            ids = []
+        return sorted(set(ids)) or [0]
 
     def route_scope(self, value_id):
         """The scope a subscription takes when its backend's field holds
@@ -68,6 +88,7 @@ PRICELIST = register(
         "product.pricelist",
         "pricelist_id",
         required=True,
+        backend_method="_outbox_pricelist_ids",
     )
 )
 WAREHOUSE = register(

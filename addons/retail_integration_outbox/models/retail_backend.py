@@ -15,3 +15,10 @@ class RetailBackend(models.Model):
         if routing.backend_fields() & set(vals) and self.subscription_ids:
             self.env.registry.clear_cache()
         return res
+
+    def _outbox_pricelist_ids(self):
+        """The pricelists whose prices this backend's subscriptions take
+        (routing ``pricelist``): its own. A module whose backends sell at
+        several (a POS backend's stores) adds theirs."""
+        self.ensure_one()
+        return self.pricelist_id.ids

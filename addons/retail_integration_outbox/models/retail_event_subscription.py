@@ -243,7 +243,8 @@ class RetailEventSubscription(models.Model):
     @tools.ormcache()
     def _routes(self):
         """{event type: (Route, ...)} of the active subscriptions, each with
-        the scope its type's routing gives it (lib/routing.py) and the
+        the scope its type's routing gives it (lib/routing.py; a subscription
+        whose backend takes several scopes has a route per scope) and the
         version of the type's data it takes."""
         specs = self.env["retail.outbox.event.type"]._specs()
         routes = {}
@@ -252,17 +253,16 @@ class RetailEventSubscription(models.Model):
             for event_type in sub.event_type_ids.mapped("code"):
                 spec = specs[event_type]
                 rule = spec.routing
-                value = (
-                    sub.backend_id[rule.backend_field].id if rule.backend_field else 0
-                )
-                route = Route(
-                    sub.id,
-                    sub.backend_id.id,
-                    sub.company_id.id,
-                    rule.route_scope(value),
-                    versions.pick(spec.versions, sub.payload_version),
-                )
-                routes.setdefault(event_type, []).append(route)
+                # One route per scope the backend takes (several: one each).
+                for value in rule.backend_values(sub.backend_id):
+                    route = Route(
+                        sub.id,
+                        sub.backend_id.id,
+                        sub.company_id.id,
+                        rule.route_scope(value),
+                        versions.pick(spec.versions, sub.payload_version),
+                    )
+                    routes.setdefault(event_type, []).append(route)
         return {event_type: tuple(r) for event_type, r in routes.items()}
 
     @api.model

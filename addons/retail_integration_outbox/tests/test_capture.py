@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
 from .common import OutboxCase
@@ -255,6 +257,47 @@ class TestCapture(OutboxCase):
         self.assertEqual(
             self.events("price.changed", self.product)[-1].payload["price"], 20.0
         )
+
+    def test_price_changed_on_each_pricelist_a_backend_method_names(self):
+        """A routing with a backend method (lib/routing.py): the backend takes
+        the prices of every pricelist the method returns."""
+        # Write what the class's setup left pending first: this test's
+        # captures (of a pricelist that is rolled back) must not join them,
+        # since every later test starts with them pending again.
+        self.commit_hooks()
+        other = self.env["product.pricelist"].create({"name": "Store prices"})
+        Backend = type(self.env["retail.backend"])
+        # Cached routes must not outlive the patch (cleanups run last first).
+        self.addCleanup(self.env.registry.clear_cache)
+        self.startPatcher(
+            patch.object(
+                Backend,
+                "_outbox_pricelist_ids",
+                lambda backend: [self.pricelist.id, other.id],
+                create=True,
+            )
+        )
+        self.env.registry.clear_cache()
+        self.only("price.changed")
+        self.assertEqual(
+            self.env["retail.event.subscription"]._wanted_scopes("price.changed"),
+            {self.pricelist.id, other.id},
+        )
+        self.env["product.pricelist.item"].create(
+            {
+                "pricelist_id": other.id,
+                "applied_on": "0_product_variant",
+                "product_id": self.product.id,
+                "compute_price": "fixed",
+                "fixed_price": 5,
+            }
+        )
+        self.commit_hooks()
+        event = self.events("price.changed", self.product)
+        self.assertEqual(len(event), 1)
+        self.assertEqual(event.payload["pricelist"]["id"], other.id)
+        self.assertEqual(event.payload["price"], 5)
+        self.assertEqual(len(self.deliveries(event_id=event.id)), 1, "one, not two")
 
     def test_no_subscription_no_event(self):
         self.subscription.active = False

@@ -19,6 +19,22 @@ class TestRouting(BaseCase):
         self.assertEqual(routing.WAREHOUSE.route_scope(2), ("stock.warehouse", 2))
         self.assertIsNone(routing.WAREHOUSE.route_scope(None), "no warehouse: all")
 
+    def test_backend_values(self):
+        class Backend(dict):
+            def _outbox_pricelist_ids(self):
+                return [4, 3, 4]
+
+        class Record:
+            ids = [9]
+
+        backend = Backend(pricelist_id=Record(), warehouse_id=Record())
+        self.assertEqual(routing.PRICELIST.backend_values(backend), [3, 4])
+        self.assertEqual(routing.WAREHOUSE.backend_values(backend), [9])
+        self.assertEqual(routing.COMPANY.backend_values(backend), [0])
+        self.assertEqual(routing.PRICELIST.backend_values(Backend()), [0], "none")
+        Record.ids = []
+        self.assertEqual(routing.WAREHOUSE.backend_values(backend), [0])
+
     def test_matches(self):
         self.assertTrue(routing.matches(None, ("stock.warehouse", 1)))
         self.assertTrue(routing.matches(None, None))

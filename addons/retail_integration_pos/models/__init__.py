@@ -3,6 +3,7 @@ from . import pos_order
 from . import pos_session
 from . import retail_backend
 from . import retail_backend_demo
+from . import retail_backend_square_pull
 from . import retail_event_subscription
 from . import retail_inbound_message
 from . import retail_pos_importer

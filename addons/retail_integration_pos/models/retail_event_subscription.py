@@ -1,22 +1,42 @@
 import time
 
-from odoo import _, fields, models
+from odoo import fields, models
 
-from odoo.addons.retail_integration.lib.api_errors import ApiError
-from odoo.addons.retail_integration_outbox.lib import retry, transports
+from odoo.addons.retail_integration.lib.api_errors import ApiError, Throttled
+from odoo.addons.retail_integration.lib.parsing import MappingError
+from odoo.addons.retail_integration_outbox.lib import retry, ssrf, transports
 from odoo.addons.retail_integration_outbox.lib.events import excerpt
 
 from ..lib.square_client import SquareClient
 
 SQUARE_INVENTORY = "square_inventory"
+SQUARE_CATALOG = "square_catalog"
+CATALOG_EVENTS = ("product.changed", "price.changed")
+
+
+def _failure(err):
+    """The outcome of a Square call that failed: retried later; after a 429
+    not before Square's Retry-After, and without counting against the
+    circuit (Square pacing us is not Square failing)."""
+    if isinstance(err, Throttled):
+        return retry.Outcome(
+            retry.RETRY,
+            excerpt(str(err)),
+            retry_after=err.retry_after,
+            counts_for_circuit=False,
+        )
+    return retry.Outcome(retry.RETRY, excerpt(str(err)))
 
 
 class RetailEventSubscription(models.Model):
     _inherit = "retail.event.subscription"
 
     delivery_mode = fields.Selection(
-        selection_add=[(SQUARE_INVENTORY, "Square Inventory API")],
-        ondelete={SQUARE_INVENTORY: "cascade"},
+        selection_add=[
+            (SQUARE_INVENTORY, "Square Inventory API"),
+            (SQUARE_CATALOG, "Square Catalog API"),
+        ],
+        ondelete={SQUARE_INVENTORY: "cascade", SQUARE_CATALOG: "cascade"},
     )
 
 
@@ -29,7 +49,9 @@ class SquareInventoryTransport(transports.Transport):
 
     def check(self, subscription):
         if subscription.backend_id.provider != "square":
-            return _("The Square Inventory API takes a Square backend's events.")
+            return subscription.env._(
+                "The Square Inventory API takes a Square backend's events."
+            )
         return None
 
     def target(self, subscription):
@@ -55,7 +77,7 @@ class SquareInventoryTransport(transports.Transport):
             variation = variations.get(event.aggregate_id)
             stores = locations.get((data.get("warehouse") or {}).get("id"), [])
             if event.event_type != "stock.level_changed" or not variation or not stores:
-                skipped[delivery.id] = _(
+                skipped[delivery.id] = subscription.env._(
                     "Nothing to send to Square: not a stock level of a product "
                     "Square sells at a store of this backend."
                 )
@@ -75,8 +97,77 @@ class SquareInventoryTransport(transports.Transport):
                     fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
                 )
             except ApiError as err:
-                outcome = retry.Outcome(retry.RETRY, excerpt(str(err)))
-                status = err.status
+                outcome, status = _failure(err), err.status
+        latency = int((time.monotonic() - started) * 1000)
+        for delivery in deliveries:
+            reason = skipped.get(delivery.id)
+            yield (
+                delivery,
+                retry.Outcome(retry.DELIVERED, reason) if reason else outcome,
+                {
+                    "attempts": delivery.attempts + 1,
+                    "last_attempt": fields.Datetime.now(),
+                    "last_status_code": None if reason else status,
+                    "response_excerpt": excerpt(reason or outcome.reason),
+                    "latency_ms": latency,
+                },
+            )
+
+
+@transports.register(SQUARE_CATALOG)
+class SquareCatalogTransport(transports.Transport):
+    """New and changed products and their prices to Square's Catalog API: a
+    batch's products (each once, however many of its events the batch holds)
+    in BatchUpsertCatalogObjects calls, an ITEM with its ITEM_VARIATION
+    per product, priced per store (``retail.backend._pos_square_push_catalog``)."""
+
+    def check(self, subscription):
+        if subscription.backend_id.provider != "square":
+            return subscription.env._(
+                "The Square Catalog API takes a Square backend's events."
+            )
+        return None
+
+    def target(self, subscription):
+        return f"{subscription.backend_id.pos_api_url}/v2/catalog"
+
+    def deliver(self, subscription, deliveries, session, secrets):
+        backend = subscription.backend_id
+        Product = subscription.env["product.product"].with_context(active_test=False)
+        # Each product once, however many of its events the batch holds.
+        products = Product.browse(
+            set(
+                deliveries.event_id.filtered(
+                    lambda e: e.aggregate_model == "product.product"
+                ).mapped("aggregate_id")
+            )
+        ).exists()
+        sent = products.filtered(lambda p: p.active and p.default_code)
+        skipped = {}
+        for delivery in deliveries:
+            event = delivery.event_id
+            if event.event_type not in CATALOG_EVENTS or (
+                event.aggregate_model != "product.product"
+            ):
+                skipped[delivery.id] = subscription.env._(
+                    "Nothing to send to Square's catalog."
+                )
+            elif event.aggregate_id not in sent.ids:
+                skipped[delivery.id] = subscription.env._(
+                    "Not sent to Square: the product is archived, deleted or "
+                    "has no SKU (Internal Reference)."
+                )
+        started = time.monotonic()
+        outcome, status = retry.Outcome(retry.DELIVERED, "HTTP 200"), 200
+        if sent:
+            client = SquareClient(
+                backend.pos_api_url, backend._get_secret("api_secret"), session
+            )
+            try:
+                backend._pos_square_push_catalog(sent, client)
+            except (ApiError, MappingError, ssrf.UnsafeURL) as err:
+                outcome = _failure(err)
+                status = getattr(err, "status", 502)
         latency = int((time.monotonic() - started) * 1000)
         for delivery in deliveries:
             reason = skipped.get(delivery.id)

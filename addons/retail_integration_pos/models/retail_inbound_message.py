@@ -18,7 +18,10 @@ SQUARE = {
     "order.updated": "_handle_square_order",
     "payment.created": "_handle_square_payment",
     "payment.updated": "_handle_square_payment",
+    # Recorded by the catch-up (retail_backend_square_pull.py), not by Square.
+    "square.catch_up": "_handle_square_catch_up",
 }
+CATCH_UP_MAX_ORDERS = 500
 
 
 class RetailInboundMessage(models.Model):
@@ -137,6 +140,20 @@ class RetailInboundMessage(models.Model):
         if payment.get("status") != "COMPLETED" or not payment.get("order_id"):
             return _("Square payment not completed: nothing to import yet.")
         return self._square_import(payment.get("location_id"), [payment["order_id"]])
+
+    def _handle_square_catch_up(self, payload):
+        """Orders the catch-up found: imported as their webhooks would."""
+        self.backend_id._pos_check()
+        data = payload.get("data") if isinstance(payload, dict) else None
+        ids = data.get("order_ids") if isinstance(data, dict) else None
+        if not isinstance(ids, list) or not 0 < len(ids) <= CATCH_UP_MAX_ORDERS:
+            raise UserError(
+                _(
+                    "The catch-up message names no orders, or more than %(max)s.",
+                    max=CATCH_UP_MAX_ORDERS,
+                )
+            )
+        return self._square_import(data.get("location_id"), ids)
 
     def _square_import(self, location, order_ids):
         """Fetch the orders from Square (its webhooks carry ids only), map

@@ -401,6 +401,8 @@ class _Chunk:
         another job opened after this transaction began is not visible to it:
         its INSERT then fails on the unique index, and the job is retried."""
         session = self._session(register, business_date)
+        if session.state == "closed" and self.backend.pos_late_tickets == "rescue":
+            return self._rescue_session(register, business_date)
         if session.state == "closed":
             raise TicketError(
                 _(
@@ -424,6 +426,7 @@ class _Chunk:
         domain = [
             ("retail_register_id", "=", register.id),
             ("retail_business_date", "=", business_date),
+            ("retail_rescue", "=", False),
         ]
         # Usually open already (the upload's job opened it): no lock then,
         # or import jobs of the same register would wait for each other.
@@ -455,6 +458,46 @@ class _Chunk:
                         _("Another job opened the same business day; retrying."),
                         seconds=1,
                     ) from err
+        self.sessions[key] = session
+        return session
+
+    def _rescue_session(self, register, business_date):
+        """The open rescue session of ``register``'s posted day: found, or
+        opened (under the register's lock, as a day session is)."""
+        key = (register.id, business_date, "rescue")
+        if key in self.sessions:
+            return self.sessions[key]
+        Session = self.env["pos.session"]
+        domain = [
+            ("retail_register_id", "=", register.id),
+            ("retail_business_date", "=", business_date),
+            ("retail_rescue", "=", True),
+            ("state", "!=", "closed"),
+        ]
+        self.env.cr.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, register.id]
+        )
+        session = Session.search(domain, limit=1)
+        if not session:
+            try:
+                with self.env.cr.savepoint():
+                    session = Session.create(
+                        {
+                            "config_id": register.pos_config_id.id,
+                            "retail_register_id": register.id,
+                            "retail_business_date": business_date,
+                            "retail_rescue": True,
+                        }
+                    )
+                    session.write({"state": "opened", "update_stock_at_closing": True})
+                    session.flush_recordset()
+            except psycopg2.IntegrityError as err:
+                raise RetryableJobError(
+                    _("Another job opened the same rescue session; retrying."),
+                    seconds=1,
+                ) from err
+        # A late ticket joins it: it waits another quiet period before posting.
+        session.write({"retail_rescue": True})
         self.sessions[key] = session
         return session
 

@@ -92,10 +92,44 @@ class RetailPosTicket(models.Model):
                 f"{ticket.store_code}/{ticket.register_code}/{ticket.number}"
             )
 
-    @api.depends("payload")
+    @api.depends("payload", "state")
     def _compute_payload_text(self):
         for ticket in self:
-            ticket.payload_text = json.dumps(ticket.payload or {}, indent=2)
+            if not ticket.payload and ticket.state in ("done", "void"):
+                ticket.payload_text = _(
+                    "Dropped after the backend's retention period: the order "
+                    "keeps what Odoo made of the ticket."
+                )
+            else:
+                ticket.payload_text = json.dumps(ticket.payload or {}, indent=2)
+
+    # Retention -------------------------------------------------------------
+
+    @api.model
+    def _cron_drop_payloads(self):
+        """Drop the JSON of the tickets imported (or void) longer ago than
+        their backend keeps it; return how many. Only those: a pending,
+        waiting or failed ticket still needs its JSON to be imported."""
+        backends = self.env["retail.backend"].search(
+            [("channel_type", "=", "pos"), ("pos_ticket_retention_days", ">", 0)]
+        )
+        self.flush_model(["payload", "state"])
+        dropped = 0
+        for backend in backends:
+            self.env.cr.execute(
+                """
+                UPDATE retail_pos_ticket SET payload = NULL
+                 WHERE backend_id = %s
+                   AND state IN ('done', 'void')
+                   AND payload IS NOT NULL
+                   AND received_at < (now() at time zone 'UTC')
+                                     - make_interval(days => %s)
+                """,
+                [backend.id, backend.pos_ticket_retention_days],
+            )
+            dropped += self.env.cr.rowcount
+        self.invalidate_model(["payload", "payload_text"])
+        return dropped
 
     # Staging ---------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 import logging
 import random
-from datetime import datetime, timedelta
-from datetime import time as dtime
+from datetime import timedelta
 from decimal import Decimal
 
 import psycopg2
@@ -245,6 +244,7 @@ class RetailPosZReport(models.Model):
                 [
                     ("retail_register_id", "=", register.id if register else 0),
                     ("retail_business_date", "=", z.business_date),
+                    ("retail_rescue", "=", False),
                 ],
                 limit=1,
             )
@@ -376,14 +376,7 @@ class RetailPosZReport(models.Model):
 
     def _post_eta(self):
         """When the backend's posting window next opens (None: it is open)."""
-        backend = self.backend_id
-        start, end = backend.pos_post_window_start, backend.pos_post_window_end
-        now = fields.Datetime.now()
-        hour = now.hour + now.minute / 60
-        if start <= hour < end or (start == 0 and end >= 24):
-            return None
-        opening = datetime.combine(now.date(), dtime(int(start), int(start % 1 * 60)))
-        return opening if opening > now else opening + timedelta(days=1)
+        return self.backend_id._pos_post_eta()
 
     def _post_later(self):
         for z in self:
@@ -466,6 +459,7 @@ class RetailPosZReport(models.Model):
         unposted.filtered(
             lambda z: z.state == "accepted" or z.backend_id.pos_auto_post
         )._post_later()
+        self.env["pos.session"]._retail_post_rescues()
         waiting = self.env["retail.pos.ticket"].search([("state", "=", "waiting")])
         for backend in waiting.backend_id:
             tickets = waiting.filtered(lambda t, b=backend: t.backend_id == b)

@@ -5,3 +5,5 @@ from . import test_returns
 from . import test_settlement
 from . import test_ui
 from . import test_outbox
+from . import test_catalog
+from . import test_square_pull

@@ -153,3 +153,36 @@ class TestTicketImport(PosCase):
         self.assertIn(self.card, r3.pos_config_id.payment_method_ids)
         self.assertTrue(r3._cash_method())
         self.assertEqual(r3.pos_config_id.picking_type_id, self.warehouse.pos_type_id)
+
+    def test_the_json_of_old_imported_tickets_is_dropped(self):
+        self.send_tickets(
+            [
+                ticket(1001),
+                ticket(1002),
+                ticket(1003, lines=[{"sku": "4711", "quantity": 1, "unit_price": "1"}]),
+            ]
+        )
+        done, recent, failed = self.tickets(1001, 1002, 1003).sorted("number")
+        self.assertEqual(
+            (done.state, recent.state, failed.state), ("done", "done", "failed")
+        )
+        self.env.cr.execute(
+            """UPDATE retail_pos_ticket
+                  SET received_at = now() at time zone 'UTC' - interval '91 days'
+                WHERE id IN %s""",
+            [(done.id, failed.id)],
+        )
+        self.backend.pos_ticket_retention_days = 0
+        Ticket = self.env["retail.pos.ticket"]
+        self.assertEqual(Ticket._cron_drop_payloads(), 0, "0 keeps them for ever")
+        self.backend.pos_ticket_retention_days = 90
+        self.assertEqual(Ticket._cron_drop_payloads(), 1)
+        self.assertFalse(done.payload)
+        self.assertIn("retention", done.payload_text)
+        self.assertTrue(done.pos_order_id, "the order stays")
+        self.assertEqual(recent.payload["number"], "1002", "received today: kept")
+        self.assertEqual(failed.payload["number"], "1003", "still to import: kept")
+        # Sent again: still imported once, nothing staged anew.
+        self.send_tickets([ticket(1001)])
+        self.assertEqual(len(self.orders()), 2)
+        self.assertFalse(done.payload)

@@ -8,7 +8,7 @@ from odoo.tests import BaseCase, tagged
 from odoo.addons.retail_integration.lib.parsing import MappingError
 from odoo.addons.retail_integration_webhook.lib import schemes
 
-from ..lib import settlement, square
+from ..lib import settlement, square, square_catalog
 from ..lib.square_scheme import signature
 from ..lib.tickets import ZReport, parse_batch, parse_ticket, parse_zreport
 from .common import schema, ticket
@@ -186,3 +186,133 @@ class TestSquare(BaseCase):
                 schemes.SCHEMES["square"].verify(
                     schemes.SignedRequest(**{**req.__dict__, **change})
                 )
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestSquareCatalogObjects(BaseCase):
+    product = square_catalog.CatalogProduct(
+        product_id=7,
+        name="Scarf",
+        sku="POS-1",
+        price=Decimal("10.005"),
+        currency="USD",
+        location_prices={"LLILLE": (Decimal("9"), "USD")},
+        locations=("LPARIS", "LLILLE"),
+    )
+
+    def test_money_in_the_smallest_unit(self):
+        self.assertEqual(
+            square_catalog.money(Decimal("10.005"), "USD"),
+            {"amount": 1001, "currency": "USD"},
+        )
+        self.assertEqual(square_catalog.money(1500, "JPY")["amount"], 1500)
+
+    def test_a_new_item_with_its_variation(self):
+        item = square_catalog.new_item(self.product)
+        self.assertEqual(item["id"], "#item-7")
+        [variation] = item["item_data"]["variations"]
+        self.assertEqual(variation["id"], "#variation-7")
+        data = variation["item_variation_data"]
+        self.assertEqual(data["item_id"], "#item-7")
+        self.assertEqual(data["sku"], "POS-1")
+        self.assertEqual(
+            data["location_overrides"],
+            [
+                {
+                    "location_id": "LLILLE",
+                    "pricing_type": "FIXED_PRICING",
+                    "price_money": {"amount": 900, "currency": "USD"},
+                }
+            ],
+        )
+        self.assertEqual(item["present_at_location_ids"], ["LLILLE", "LPARIS"])
+
+    def test_an_update_keeps_what_is_not_ours(self):
+        variation = {
+            "type": "ITEM_VARIATION",
+            "id": "V1",
+            "version": 5,
+            "item_variation_data": {
+                "item_id": "I1",
+                "name": "Regular",
+                "sku": "OLD",
+                "location_overrides": [
+                    {"location_id": "LPARIS", "price_money": {"amount": 1}},
+                    {"location_id": "ELSEWHERE", "price_money": {"amount": 2}},
+                    {"location_id": "LLILLE", "track_inventory": True},
+                ],
+            },
+        }
+        other = {"type": "ITEM_VARIATION", "id": "V2", "version": 5}
+        item = {
+            "type": "ITEM",
+            "id": "I1",
+            "version": 5,
+            "present_at_all_locations": False,
+            "present_at_location_ids": ["LPARIS", "ELSEWHERE"],
+            "item_data": {"name": "Old", "variations": [variation, other]},
+        }
+        [saved] = square_catalog.updated_objects(self.product, variation, item)
+        self.assertEqual(saved["version"], 5)
+        self.assertEqual(
+            saved["present_at_location_ids"],
+            ["ELSEWHERE", "LLILLE", "LPARIS"],
+            "Lille, a store added since, sells it too",
+        )
+        self.assertEqual(saved["item_data"]["name"], "Scarf")
+        new, kept = saved["item_data"]["variations"]
+        self.assertEqual(kept, other)
+        data = new["item_variation_data"]
+        self.assertEqual(
+            (new["version"], data["name"], data["sku"]), (5, "Regular", "POS-1")
+        )
+        self.assertEqual(
+            data["location_overrides"],
+            [
+                {"location_id": "ELSEWHERE", "price_money": {"amount": 2}},
+                {
+                    "location_id": "LLILLE",
+                    "track_inventory": True,
+                    "pricing_type": "FIXED_PRICING",
+                    "price_money": {"amount": 900, "currency": "USD"},
+                },
+            ],
+            "Paris's own price dropped: it sells at the base price",
+        )
+        self.assertEqual(variation["item_variation_data"]["sku"], "OLD", "not changed")
+        [alone] = square_catalog.updated_objects(self.product, variation)
+        self.assertEqual(alone["id"], "V1")
+
+    def test_malformed_answers(self):
+        with self.assertRaisesRegex(MappingError, "not a list"):
+            square_catalog.objects_of({"objects": {"id": "x"}}, "objects", "Search")
+        with self.assertRaisesRegex(MappingError, "not a JSON object"):
+            square_catalog.objects_of([], "objects", "Search")
+        self.assertEqual(square_catalog.objects_of({}, "objects", "Search"), [])
+        with self.assertRaisesRegex(MappingError, "id_mappings"):
+            square_catalog.id_mappings({"id_mappings": [{"client_object_id": "#a"}]})
+        self.assertEqual(
+            square_catalog.id_mappings(
+                {"id_mappings": [{"client_object_id": "#a", "object_id": "B"}]}
+            ),
+            {"#a": "B"},
+        )
+
+    def test_the_idempotency_key_follows_the_request(self):
+        key = square_catalog.idempotency_key
+        self.assertEqual(key("odoo-1", [[{"a": 1}]]), key("odoo-1", [[{"a": 1}]]))
+        self.assertNotEqual(key("odoo-1", [[{"a": 1}]]), key("odoo-1", [[{"a": 2}]]))
+        self.assertLessEqual(len(key("x" * 200, [])), 128)
+        # A creation is keyed by what it creates, whatever its prices.
+        item = square_catalog.new_item(self.product)
+        cheaper = square_catalog.new_item(
+            square_catalog.CatalogProduct(7, "Scarf", "POS-1", Decimal(1), "USD")
+        )
+        self.assertEqual(
+            square_catalog.created([[item]]),
+            [[("#item-7", None), ("#variation-7", "POS-1")]],
+        )
+        self.assertEqual(
+            key("p", square_catalog.created([[item]])),
+            key("p", square_catalog.created([[cheaper]])),
+        )

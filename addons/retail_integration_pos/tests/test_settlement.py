@@ -125,3 +125,50 @@ class TestSettlement(PosCase):
         bad = self.receive("pos.zreport", {"store": "LYON", "register": "R1"})
         self.assertEqual(bad.state, "failed")
         self.assertIn("ticket_count must be a whole number", bad.error)
+
+    def test_late_tickets_of_a_posted_day_in_a_rescue_session(self):
+        self.backend.pos_late_tickets = "rescue"
+        self.send_tickets([ticket(1001)])
+        message = self.send_zreport(self.zreport(1, {"card": "25.50"}))
+        zreport = self.env["retail.pos.zreport"].browse(message.res_id)
+        self.assertEqual(zreport.state, "posted", zreport.summary)
+        day_session = zreport.session_id
+        # Two late tickets, in two uploads: one rescue session of that day.
+        self.send_tickets([ticket(1002)])
+        self.send_tickets([ticket(1003)])
+        late = self.tickets(1002, 1003)
+        self.assertEqual(late.mapped("state"), ["done", "done"], late.mapped("error"))
+        rescue = late.pos_order_id.session_id
+        self.assertEqual(len(rescue), 1)
+        self.assertTrue(rescue.retail_rescue)
+        self.assertNotEqual(rescue, day_session)
+        self.assertEqual(rescue.retail_business_date, DAY)
+        self.assertEqual(rescue.state, "opened")
+        self.assertTrue(Form(rescue).retail_rescue, "its form shows what it is")
+        self.assertEqual(day_session.state, "closed", "the posted day stays as it was")
+        Session = self.env["pos.session"]
+        self.assertFalse(Session._retail_post_rescues(), "a late ticket may follow")
+        # Quiet for long enough, outside the posting window: it waits.
+        hour = fields.Datetime.now().hour
+        self.backend.write(
+            {
+                "pos_post_window_start": (hour + 2) % 24,
+                "pos_post_window_end": (hour + 3) % 24 or 24,
+            }
+        )
+        self.env.cr.execute(
+            "UPDATE pos_session SET write_date = %s WHERE id = %s",
+            [fields.Datetime.now() - timedelta(hours=1), rescue.id],
+        )
+        self.env.invalidate_all()
+        self.assertFalse(Session._retail_post_rescues())
+        self.backend.write({"pos_post_window_start": 0, "pos_post_window_end": 24})
+        self.assertEqual(Session._retail_post_rescues(), rescue)
+        self.assertEqual(rescue.state, "closed")
+        self.assertEqual(rescue.move_id.state, "posted", "posted on its own")
+        # Another late ticket: a new rescue session, the posted one untouched.
+        self.send_tickets([ticket(1004)])
+        self.assertEqual(self.tickets(1004).state, "done", self.tickets(1004).error)
+        again = self.tickets(1004).pos_order_id.session_id
+        self.assertTrue(again.retail_rescue)
+        self.assertNotEqual(again, rescue)
