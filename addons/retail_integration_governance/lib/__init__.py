@@ -1,0 +1,1 @@
+from . import pii, field_lists, inventory

@@ -1,0 +1,1 @@
+from . import test_pii, test_masking, test_inventory, test_neutralize, test_ui
