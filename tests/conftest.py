@@ -132,6 +132,7 @@ class OdooServer:
                 parser.set(section, key, str(value))
         # Beside the log, not the test config: several runs may share a folder.
         path = self.log_path.with_name(f"odoo-server-{self.port}.conf")
+        path.parent.mkdir(parents=True, exist_ok=True)
         # It holds the secret key: readable by its owner only.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with open(fd, "w") as conf:
