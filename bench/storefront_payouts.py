@@ -3,8 +3,9 @@ matched and posted.
 
 On a throw-away database (the storefront module, no demo data), in this
 process: N paid channel orders are imported through the storefront importer
-(confirmed, invoiced, their payment registered in the Stripe journal), 100 a
-transaction: orders/s, the rate the payout's orders arrive at. Then one
+(confirmed, invoiced, their payment registered in the Stripe journal), one a
+transaction as their jobs do (``--batch``: more): orders/s, the rate the
+payout's orders arrive at. Then one
 ``payout.paid`` is recorded as its job does: the balance transactions are
 read, 100 a page, from a local stand-in of Stripe's API (N charges with their
 fees, one refund in 20), matched to the orders, and posted as one entry
@@ -125,7 +126,7 @@ def setup(env, url):
     return backend.id
 
 
-def import_orders(odoo, backend_id, count):
+def import_orders(odoo, backend_id, count, batch=1):
     from odoo.addons.retail_integration.lib.canonical import (
         Customer,
         Line,
@@ -134,11 +135,12 @@ def import_orders(odoo, backend_id, count):
     )
 
     started = time.perf_counter()
-    for start in range(0, count, 100):
+    for first in range(0, count, batch):
+        # one order a transaction by default, as its webhook's job does
         with odoo.env() as env:
             backend = env["retail.backend"].browse(backend_id)
             importer = env["retail.storefront.importer"]
-            for n in range(start, min(start + 100, count)):
+            for n in range(first, min(first + batch, count)):
                 order = Order(
                     external_id=f"B-{n}",
                     name=f"#B-{n}",
@@ -159,27 +161,40 @@ def import_orders(odoo, backend_id, count):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=5000)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="orders a transaction (1: as the webhook jobs import them)",
+    )
+    parser.add_argument(
+        "--db-prefix", default="payout_bench_", help="the throw-away database's name"
+    )
     args = parser.parse_args()
     Stripe.transactions = transactions(args.orders)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Stripe)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
 
-    odoo = BenchOdoo(["retail_integration_storefront"], db_prefix="payout_bench_")
+    odoo = BenchOdoo(["retail_integration_storefront"], db_prefix=args.db_prefix)
     try:
         print(f"installing on {odoo.db}: {odoo.install():.0f} s")
         odoo.load()
-        from odoo.addons.retail_integration_storefront.lib.stripe import Payout
+        from odoo.addons.retail_integration_storefront.lib.payout import Payout
+        from odoo.addons.retail_integration_storefront.lib.stripe import StripeClient
 
         with odoo.env() as env:
             backend_id = setup(env, url)
-        rate = import_orders(odoo, backend_id, args.orders)
+        rate = import_orders(odoo, backend_id, args.orders, max(args.batch, 1))
         net = sum(Decimal(t["net"]) for t in Stripe.transactions) / 100
         started = time.perf_counter()
         with odoo.env() as env:
             backend = env["retail.backend"].browse(backend_id)
+            client = StripeClient(KEY, url)
             payout, summary = env["retail.storefront.payout"]._record(
-                backend, Payout("po_bench", net, "USD")
+                backend,
+                Payout("po_bench", net, "USD"),
+                lambda: client.payout_lines("po_bench"),
             )
             lines, state = len(payout.line_ids), payout.state
         seconds = time.perf_counter() - started

@@ -3,7 +3,7 @@
     "summary": "Web orders from a generic JSON storefront, Shopify and WooCommerce "
     "into sale orders, once and correctly; stock, prices, products and "
     "fulfilments back to the channel",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "Retail Integration for Odoo",

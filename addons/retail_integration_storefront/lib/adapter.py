@@ -67,6 +67,7 @@ class NewProduct:
     tags: tuple = ()
     active: bool = True
     options: tuple = ()  # ((option name, (values...)), ...)
+    images: tuple = ()  # public URLs the channel fetches the images from
 
 
 class Shipped(NamedTuple):
@@ -85,6 +86,10 @@ class StorefrontAdapter:
     webhook_topics = {}  # topic → IMPORT, RESTORE, DELETE or REFUND
     # What a topic says about the order even when its payload is older news.
     topic_hints = {}
+    # The refunds an order lists are read from the API and applied
+    # (``listed_refunds``, ``refunds``): its refunded status alone asks
+    # nothing of a person.
+    reads_refunds = False
 
     # The channel's API: only where ``has_api``.
     has_api = False
@@ -94,6 +99,8 @@ class StorefrontAdapter:
     listing_prefix = ""  # of its listing keys (see ``listing.py``)
     registered_topics = ()  # what Register Webhooks points at the endpoint
     sends_endpoint_secret = False  # registering gives the channel the secret
+    has_payouts = False  # the channel's own payments pay out (``payouts``)
+    has_price_lists = False  # prices per market or currency (``push_price_list``)
 
     def __init__(self, settings):
         self.client = self.make_client(settings)
@@ -115,6 +122,13 @@ class StorefrontAdapter:
     def map_refund(cls, payload):
         """The canonical ``Refund`` of a ``REFUND`` topic's payload."""
         raise NotImplementedError
+
+    @classmethod
+    def listed_refunds(cls, payload):
+        """The ids of the refunds an order payload lists whose lines are read
+        from the API (``refunds``); () for channels whose refunds come as
+        webhooks of their own."""
+        return ()
 
     # Listing keys ------------------------------------------------------------
 
@@ -165,6 +179,26 @@ class StorefrontAdapter:
         """Send ``items`` ([(Listing, value)]) of ``kind`` (stock, price, or
         product: (name, active)) in as few calls as the API allows;
         ``{index: message}`` of the items refused."""
+        raise NotImplementedError
+
+    def refunds(self, order_id):
+        """The canonical ``Refund`` of each refund of the channel's order
+        ``order_id`` (for ``listed_refunds``)."""
+        raise NotImplementedError
+
+    def payouts(self, since):
+        """The channel's payments' payouts (``lib.payout.Payout``) paid to the
+        bank since ``since`` (a date; None: all) (``has_payouts``)."""
+        return self.client.payouts(since)
+
+    def payout_lines(self, payout_id):
+        """The ``lib.payout.BalanceLine`` of each transaction a payout settles."""
+        return self.client.payout_lines(payout_id)
+
+    def push_price_list(self, price_list, currency, items):
+        """Set ``items`` ([(Listing, price)]) as the fixed prices in
+        ``currency`` of the channel price list ``price_list``
+        (``has_price_lists``); ``{index: message}`` of the items refused."""
         raise NotImplementedError
 
     def ship(self, shipments):

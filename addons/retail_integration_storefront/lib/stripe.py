@@ -15,6 +15,8 @@ from odoo.addons.retail_integration.lib.parsing import (
     parse_text,
 )
 
+from .payout import BalanceLine, Payout
+
 STRIPE_PAYMENT_TOPICS = ("payment_intent.succeeded", "charge.succeeded")
 STRIPE_PAYOUT_TOPIC = "payout.paid"
 STRIPE_API = "https://api.stripe.com"
@@ -83,25 +85,6 @@ def stripe_payment(payload):
         amount,
         currency.upper(),
     )
-
-
-class Payout(NamedTuple):
-    external_id: str
-    amount: Decimal  # what reaches the bank
-    currency: str
-    arrival: int = 0  # Unix time
-
-
-class BalanceLine(NamedTuple):
-    """One balance transaction a payout settles."""
-
-    external_id: str
-    kind: str  # charge, refund, adjustment, stripe_fee...
-    amount: Decimal  # gross, negative for money going out
-    fee: Decimal
-    net: Decimal
-    order_external_id: str = ""  # the charge's metadata.order_id
-    description: str = ""
 
 
 def stripe_payout(payload):

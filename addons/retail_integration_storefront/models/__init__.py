@@ -1,5 +1,6 @@
 from . import retail_backend
 from . import retail_backend_pull
+from . import retail_backend_payouts
 from . import retail_backend_reconcile
 from . import retail_backend_subscription
 from . import retail_backend_webhooks
@@ -9,6 +10,7 @@ from . import retail_outbox_event_type
 from . import retail_storefront_exporter
 from . import retail_storefront_gateway
 from . import retail_storefront_payout
+from . import retail_storefront_price_list
 from . import retail_storefront_importer
 from . import retail_sync_exception
 from . import product_template

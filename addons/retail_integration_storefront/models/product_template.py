@@ -1,9 +1,30 @@
-from odoo import _, models
+import hmac as hmac_lib
+
+from odoo import _, api, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import hmac
+
+IMAGE_SCOPE = "retail_storefront_image"
 
 
 class ProductTemplate(models.Model):
     _inherit = "product.template"
+
+    def _storefront_image_url(self):
+        """A public URL of the product's image for a channel to fetch, signed
+        with the database secret (see ``controllers/main.py``); None without
+        an image."""
+        self.ensure_one()
+        if not self.image_1920:
+            return None
+        token = hmac(self.env(su=True), IMAGE_SCOPE, self.id)
+        base = self.get_base_url().rstrip("/")
+        return f"{base}/retail/storefront/image/{self.id}/{token}"
+
+    @api.model
+    def _storefront_image_token_ok(self, template_id, token):
+        expected = hmac(self.env(su=True), IMAGE_SCOPE, template_id)
+        return hmac_lib.compare_digest(expected, str(token))
 
     def action_retail_storefront_publish(self):
         """Publish these products to every active storefront backend of their

@@ -80,6 +80,12 @@ class RetailBackend(models.Model):
         help="Carries WooCommerce fees, Shopify tips and duties, one line each "
         "named after it. Its taxes apply to the fees the channel taxed.",
     )
+    storefront_goodwill_product_id = _product_setting_field(
+        "Goodwill Refund Product",
+        "product_storefront_goodwill",
+        help="Carries a refund of money without goods (goodwill) on its credit "
+        "note, at the amount given back, without tax.",
+    )
     storefront_invoice_paid = fields.Boolean(
         "Invoice Paid Orders",
         help="A paid channel order is invoiced when it is confirmed, and the "
@@ -126,10 +132,18 @@ class RetailBackend(models.Model):
         help="A difference up to this amount between a payout's lines, or a "
         "charge and its order, still matches.",
     )
+    storefront_price_list_ids = fields.One2many(
+        "retail.storefront.price.list",
+        "backend_id",
+        string="Market Price Lists",
+        help="Channel price lists (Shopify markets) that take the prices of "
+        "another pricelist, in its currency, when prices are published.",
+    )
     # What the provider's adapter supports, for the form.
     storefront_has_api = fields.Boolean(compute="_compute_storefront_provider")
     storefront_has_api_version = fields.Boolean(compute="_compute_storefront_provider")
     storefront_has_locations = fields.Boolean(compute="_compute_storefront_provider")
+    storefront_has_price_lists = fields.Boolean(compute="_compute_storefront_provider")
     storefront_credentials_help = fields.Char(compute="_compute_storefront_provider")
     sale_order_ids = fields.One2many("sale.order", "retail_backend_id")
     sale_order_count = fields.Integer(compute="_compute_sale_order_count")
@@ -143,6 +157,9 @@ class RetailBackend(models.Model):
                 adapter and adapter.has_api_version
             )
             backend.storefront_has_locations = bool(adapter and adapter.has_locations)
+            backend.storefront_has_price_lists = bool(
+                adapter and adapter.has_price_lists
+            )
             help_ = []
             for name, label in (adapter.credentials if adapter else {}).items():
                 help_.append(

@@ -39,7 +39,14 @@ class _Pull:
         try:
             with self.backend.env.cr.savepoint():
                 order = self.adapter.map_order(payload)
-                self.importer._import_order(self.backend, order)
+                sale = self.importer._import_order(self.backend, order)[0]
+                if sale:
+                    self.importer._record_listed_refunds(
+                        self.backend,
+                        sale,
+                        order.external_id,
+                        self.adapter.listed_refunds(payload),
+                    )
         except (MappingError, UserError) as err:
             self.failed += 1
             moment = self.backend._pull_report(payload, err)

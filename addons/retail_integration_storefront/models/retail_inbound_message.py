@@ -11,6 +11,7 @@ from ..lib.adapter import ADAPTERS, DELETE, IMPORT, REFUND, RESTORE
 from ..lib.stripe import (
     STRIPE_PAYMENT_TOPICS,
     STRIPE_PAYOUT_TOPIC,
+    StripeClient,
     stripe_payment,
     stripe_payout,
 )
@@ -53,8 +54,13 @@ class RetailInboundMessage(models.Model):
                 _("The payout cannot be read: %(error)s", error=err)
             ) from err
         try:
+            backend = self.backend_id
+            client = StripeClient(
+                backend._get_secret("storefront_stripe_key"),
+                backend.storefront_stripe_api_url,
+            )
             record, summary = self.env["retail.storefront.payout"]._record(
-                self.backend_id, payout
+                backend, payout, lambda: client.payout_lines(payout.external_id)
             )
         except MappingError as err:
             raise UserError(
@@ -147,12 +153,33 @@ class RetailInboundMessage(models.Model):
         if off:
             return off
         order = self._storefront_canonical(payload)
-        sale, summary = self.env["retail.storefront.importer"]._import_order(
-            self.backend_id, order, restore=restore
-        )
+        importer = self.env["retail.storefront.importer"]
+        sale, summary = importer._import_order(self.backend_id, order, restore=restore)
         if sale:
             self._link_document(sale)
+            refunds = self._storefront_listed_refunds(sale, order.external_id, payload)
+            summary = " ".join([summary, *refunds])
         return summary
+
+    def _storefront_listed_refunds(self, sale, order_external_id, payload):
+        """The refunds the order lists, read from the channel (WooCommerce);
+        an outage retries the message."""
+        adapter = self.backend_id._storefront_adapter()
+        try:
+            refund_ids = adapter.listed_refunds(payload)
+            return self.env["retail.storefront.importer"]._record_listed_refunds(
+                self.backend_id, sale, order_external_id, refund_ids
+            )
+        except MappingError as err:
+            raise UserError(
+                _("The refunds cannot be read: %(error)s", error=err)
+            ) from err
+        except ApiError as err:
+            if passes_by_itself(err):
+                raise RetryableJobError(str(err), seconds=60) from err
+            raise UserError(
+                _("The channel refused to list the refunds: %(error)s", error=err)
+            ) from err
 
     def _handle_storefront_order_restored(self, payload):
         return self._handle_storefront_order(payload, restore=True)

@@ -240,6 +240,52 @@ class RetailStorefrontExporter(models.AbstractModel):
 
         items = self._items_from_newest(wanted, listings, price_of)
         self._push(adapter, location, items, results, "price")
+        self._export_price_lists(backend, adapter, items, results)
+
+    def _export_price_lists(self, backend, adapter, items, results):
+        """The same products' prices on each market price list of the
+        backend, from its pricelist; a price the channel refuses fails its
+        delivery (the retry sends all of them again: fixed prices are set,
+        not added)."""
+        if not adapter.has_price_lists or not backend.storefront_price_list_ids:
+            return
+        products = self.env["product.product"].with_context(active_test=False)
+        todo = [
+            (delivery, listing, products.browse(self._product_id(delivery)))
+            for delivery, listing, _price in items
+            if results[delivery.id][1] == 200
+        ]
+        if not todo:
+            return
+        for market in backend.storefront_price_list_ids:
+            pricelist, currency = market.pricelist_id, market.currency_id
+            refused = adapter.push_price_list(
+                market.channel_price_list,
+                currency.name,
+                [
+                    (
+                        listing,
+                        format_price(
+                            pricelist._get_product_price(product, 1.0),
+                            currency.decimal_places,
+                        ),
+                    )
+                    for _delivery, listing, product in todo
+                ],
+            )
+            for index, (delivery, _listing, _product) in enumerate(todo):
+                if index in refused:
+                    results[delivery.id] = _refused(
+                        _(
+                            "%(list)s: %(message)s",
+                            list=market.channel_price_list,
+                            message=refused[index],
+                        )
+                    )
+
+    @api.model
+    def _product_id(self, delivery):
+        return ((delivery.event_id.payload or {}).get("product") or {}).get("id")
 
     def _items_from_newest(self, wanted, listings, value_of):
         """(delivery, listing, value) for every delivery of a listed product,
@@ -310,10 +356,10 @@ class RetailStorefrontExporter(models.AbstractModel):
 
     def _new_product(self, backend, template, products):
         """The :class:`NewProduct` of ``template`` sold as ``products``: its
-        name, sales description, the company as vendor, its category path as
-        tags, the attributes with several values as options, and variants with
-        SKU, barcode, weight, the backend pricelist's price and the compare-at
-        pricelist's when higher."""
+        name, sales description, image (a signed public URL), the company as
+        vendor, its category path as tags, the attributes with several values
+        as options, and variants with SKU, barcode, weight, the backend
+        pricelist's price and the compare-at pricelist's when higher."""
         options = [
             (line.attribute_id.name, tuple(line.value_ids.mapped("name")))
             for line in template.attribute_line_ids
@@ -350,6 +396,7 @@ class RetailStorefrontExporter(models.AbstractModel):
             tags=tuple(category.complete_name.split(" / ")) if category else (),
             active=True,
             options=tuple(options),
+            images=tuple(url for url in [template._storefront_image_url()] if url),
         )
 
     def _export_shipments(self, backend, adapter, location, deliveries, results):

@@ -65,10 +65,14 @@ class RetailStorefrontImporter(models.AbstractModel):
                 done.append(self._edit_confirmed(backend, order, sale))
         else:
             done.append(_("%(sale)s unchanged", sale=sale.name))
+        payment_state = order.financial_status
+        if sale.retail_refunds and payment_state == "paid":
+            # the channel's order status does not say what its refunds did
+            payment_state = self._refunded_state(sale)
         sale.write(
             {
                 "retail_payment_gateway": order.gateway or sale.retail_payment_gateway,
-                "retail_payment_state": order.financial_status,
+                "retail_payment_state": payment_state,
                 "retail_channel_state": order.status,
                 "retail_updated_at": order.updated_at or sale.retail_updated_at,
                 "retail_order_name": order.name,
@@ -100,7 +104,8 @@ class RetailStorefrontImporter(models.AbstractModel):
 
     @api.model
     def _record_refund(self, backend, refund):
-        """A canonical ``Refund`` made on the channel (Shopify ``refunds/create``)."""
+        """A canonical ``Refund`` made on the channel (Shopify ``refunds/create``,
+        WooCommerce order refunds); once per refund id, whatever the retries."""
         self = self.with_company(backend.company_id)
         refund_id, refunded = refund.external_id, refund.amount
         sale = self._lock_record(backend, "sale.order", refund.order_external_id)
@@ -110,18 +115,8 @@ class RetailStorefrontImporter(models.AbstractModel):
         if refund_id in refunds:
             return sale, _("Refund %(id)s was already recorded.", id=refund_id)
         refunds[refund_id] = str(refunded)
-        total = sum(float(value) for value in refunds.values())
-        rounding = sale.currency_id.rounding
-        full = (
-            tools.float_compare(total, sale.amount_total, precision_rounding=rounding)
-            >= 0
-        )
-        sale.write(
-            {
-                "retail_refunds": refunds,
-                "retail_payment_state": "refunded" if full else "partially_refunded",
-            }
-        )
+        sale.retail_refunds = refunds
+        sale.retail_payment_state = self._refunded_state(sale)
         done = [
             _(
                 "The channel refunded %(amount)s %(currency)s (refund %(id)s).",
@@ -132,8 +127,9 @@ class RetailStorefrontImporter(models.AbstractModel):
         ]
         pairs = self._refund_lines(backend, sale, refund)
         done += self._refund_goods(sale, pairs)
-        done += self._refund_credit_note(backend, sale, refund, pairs)
-        if not refund.lines and not refund.shipping:
+        credited = self._refund_credit_note(backend, sale, refund, pairs)
+        done += credited
+        if not refund.lines and not refund.shipping and not credited:
             self._report_refund(backend, sale)
         sale.message_post(body=" ".join(done))
         return sale, _(
@@ -143,6 +139,38 @@ class RetailStorefrontImporter(models.AbstractModel):
             sale=sale.name,
             done=" ".join(done[1:]) or _("money only."),
         )
+
+    @api.model
+    def _record_listed_refunds(self, backend, sale, order_external_id, refund_ids):
+        """The refunds an order lists (WooCommerce) that ``sale`` has not
+        recorded yet: read from the channel's API, each recorded once by its
+        id (``_record_refund``). What was done."""
+        new = [rid for rid in refund_ids if rid not in (sale.retail_refunds or {})]
+        if not new:
+            return []
+        refunds = {
+            refund.external_id: refund
+            for refund in backend._storefront_connect().refunds(order_external_id)
+        }
+        missing = [rid for rid in new if rid not in refunds]
+        if missing:
+            raise UserError(
+                _(
+                    "Order %(order)s lists refund(s) %(ids)s, which the channel does "
+                    "not return.",
+                    order=sale.retail_order_name,
+                    ids=", ".join(missing),
+                )
+            )
+        return [self._record_refund(backend, refunds[rid])[1] for rid in new]
+
+    def _refunded_state(self, sale):
+        """Partially refunded, or refunded once the refunds reach the total."""
+        total = sum(float(value) for value in (sale.retail_refunds or {}).values())
+        full = tools.float_compare(
+            total, sale.amount_total, precision_rounding=sale.currency_id.rounding
+        )
+        return "refunded" if full >= 0 else "partially_refunded"
 
     def _refund_lines(self, backend, sale, refund):
         """[(sale order line, refund line)] of the goods ``refund`` covers."""
@@ -174,7 +202,10 @@ class RetailStorefrontImporter(models.AbstractModel):
         done, returns = [], defaultdict(float)
         for line, item in pairs:
             quantity = float(item.quantity)
-            if item.restock == "cancel":
+            restock = item.restock
+            if restock == "return" and not line.qty_delivered:
+                restock = "cancel"  # restocked before it left: no longer to ship
+            if restock == "cancel":
                 left = max(line.product_uom_qty - quantity, line.qty_delivered)
                 # the channel's price is written with the quantity (see
                 # _line_changes)
@@ -186,7 +217,7 @@ class RetailStorefrontImporter(models.AbstractModel):
                         qty=quantity,
                     )
                 )
-            elif item.restock == "return":
+            elif restock == "return":
                 returns[line.product_id] += quantity
         if returns:
             picking = self._return_delivery(sale, returns)
@@ -229,9 +260,21 @@ class RetailStorefrontImporter(models.AbstractModel):
         invoices = sale.invoice_ids.filtered(
             lambda m: m.state == "posted" and m.move_type == "out_invoice"
         )
-        if not invoices or not (refund.lines or refund.shipping):
+        if not invoices:
             return []
         vals = []
+        if not refund.lines and not refund.shipping and refund.amount:
+            # goodwill: money without goods, as it was given back (tax included)
+            product = self._setting_product(backend, "storefront_goodwill_product_id")
+            vals.append(
+                {
+                    "product_id": product.id,
+                    "name": refund.note or _("Goodwill refund"),
+                    "quantity": 1.0,
+                    "price_unit": float(refund.amount),
+                    "tax_ids": [(6, 0, [])],
+                }
+            )
         for line, item in pairs:
             if not item.amount:
                 continue
@@ -569,7 +612,8 @@ class RetailStorefrontImporter(models.AbstractModel):
             done.append(_("confirmed (paid)"))
         if order.is_paid and backend.storefront_invoice_paid and sale.state == "sale":
             done.extend(self._invoice_and_pay(backend, sale))
-        if order.financial_status in ("refunded", "partially_refunded"):
+        refunded = order.financial_status in ("refunded", "partially_refunded")
+        if refunded and not backend._storefront_adapter().reads_refunds:
             self._report_refund(backend, sale)
         return done
 

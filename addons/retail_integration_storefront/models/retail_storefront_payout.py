@@ -4,8 +4,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
-from ..lib.stripe import StripeClient
-
 KINDS = [
     ("charge", "Charge"),
     ("payment", "Payment"),
@@ -67,9 +65,11 @@ class RetailStorefrontPayout(models.Model):
     # Import -----------------------------------------------------------------
 
     @api.model
-    def _record(self, backend, payout):
-        """The payout of a ``payout.paid`` (``lib.stripe.Payout``): its lines
-        read from Stripe, checked, posted if they match; once."""
+    def _record(self, backend, payout, read_lines):
+        """A provider's payout (``lib.payout.Payout``: Stripe's ``payout.paid``,
+        a fetched Shopify Payments payout) and its lines (``read_lines()``:
+        ``lib.payout.BalanceLine``, read only the first time), checked and
+        posted if they match; once."""
         existing = self.search(
             [("backend_id", "=", backend.id), ("name", "=", payout.external_id)]
         )
@@ -84,10 +84,6 @@ class RetailStorefrontPayout(models.Model):
         )
         if not currency:
             raise UserError(_("Unknown currency %(code)s.", code=payout.currency))
-        client = StripeClient(
-            backend._get_secret("storefront_stripe_key"),
-            backend.storefront_stripe_api_url,
-        )
         lines = [
             {
                 "external_id": line.external_id,
@@ -98,7 +94,7 @@ class RetailStorefrontPayout(models.Model):
                 "net": float(line.net),
                 "order_ref": line.order_external_id,
             }
-            for line in client.payout_lines(payout.external_id)
+            for line in read_lines()
         ]
         record = self.create(
             {
@@ -219,7 +215,9 @@ class RetailStorefrontPayout(models.Model):
         vals = [_line(self.name, _outstanding_account(bank), self.amount)]
         if not float_is_zero(self.fee_total, precision_digits=6):
             vals.append(_line(_("Fees"), fees_account, self.fee_total))
-        settled = {}  # (sale, account) → the open lines it settles
+        # (sale, account) → (the open lines it settles, the labels of the
+        # payout's lines that settle them: unique, as transaction ids are)
+        settled = {}
         for line in self.line_ids:
             account, partner, open_lines = fees_account, False, None
             if line.sale_id:
@@ -228,7 +226,8 @@ class RetailStorefrontPayout(models.Model):
             label = f"{line.external_id} {line.order_ref or line.kind}"
             vals.append(dict(_line(label, account, -line.amount), partner_id=partner))
             if open_lines is not None:
-                settled.setdefault((line.sale_id, account), open_lines)
+                entry = settled.setdefault((line.sale_id, account), (open_lines, []))
+                entry[1].append(label)
         move = self.env["account.move"].create(
             {
                 "move_type": "entry",
@@ -240,14 +239,17 @@ class RetailStorefrontPayout(models.Model):
         )
         move.action_post()
         self.write({"move_id": move.id, "state": "posted"})
-        for (account, partner), open_lines in settled.items():
-            ours = move.line_ids.filtered(
-                lambda ml, a=account, p=partner: (
-                    ml.account_id == a and ml.partner_id == p
-                )
-            )
+        # one pass over the entry's lines (a payout has thousands), and one
+        # reconciliation plan for every order (what ``reconcile`` does for one)
+        by_label = {(ml.name, ml.account_id.id): ml.id for ml in move.line_ids}
+        Line = self.env["account.move.line"]
+        plan = []
+        for (_sale, account), (open_lines, labels) in settled.items():
+            ours = Line.browse([by_label[(label, account.id)] for label in labels])
             if open_lines and ours:
-                (open_lines | ours).reconcile()
+                plan.append(open_lines | ours)
+        if plan:
+            Line._reconcile_plan(plan)
 
     def action_recheck(self):
         for payout in self.filtered(lambda p: p.state == "difference"):

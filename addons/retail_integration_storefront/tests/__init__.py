@@ -9,3 +9,6 @@ from . import test_export
 from . import test_adapter_registry
 from . import test_contract_order
 from . import test_payouts
+from . import test_refunds
+from . import test_images
+from . import test_market_prices

@@ -55,6 +55,12 @@ class ChannelServer(ThreadingHTTPServer):
         self.shopify_products = {}  # gid → productCreate input (created here)
         # Stripe: {payout id: [balance transactions]}, the payout's own included
         self.stripe_balance = {}
+        # Shopify Payments: payout nodes, {payout legacy id: [balance
+        # transaction nodes]}; False: the shop has no Shopify Payments account
+        self.shopify_payouts = []
+        self.shopify_balance = {}
+        self.shopify_payments = True
+        self.shopify_price_lists = {}  # {gid: {"currency", "prices": {variant: price}}}
         self.shopify_inventory = {}
         self.shopify_fulfillment_orders = {}
         self.shopify_fulfillments = []
@@ -65,6 +71,7 @@ class ChannelServer(ThreadingHTTPServer):
         self.woo_products = {}
         self.woo_order_status = {}
         self.woo_notes = {}
+        self.woo_refunds = {}  # {order id: [refund objects]}
         self.woo_webhooks = []
 
     def graphql_calls(self, word):

@@ -151,7 +151,20 @@ def product_create(server, document, variables):
             }
         }
     number = 900 + len(server.shopify_products) + 1
-    server.shopify_products[_gid("Product", number)] = dict(values, id=number)
+    media = variables.get("media") or []
+    if any(
+        m.get("mediaContentType") != "IMAGE" or not m.get("originalSource")
+        for m in media
+    ):
+        return {
+            "productCreate": {
+                "product": None,
+                "userErrors": [{"field": ["media"], "message": "Invalid media"}],
+            }
+        }
+    server.shopify_products[_gid("Product", number)] = dict(
+        values, id=number, media=media
+    )
     return {
         "productCreate": {
             "product": {"id": _gid("Product", number), "legacyResourceId": str(number)},
@@ -421,7 +434,98 @@ def webhook_delete(server, document, variables):
 
 
 # First match wins: the word is looked for in the GraphQL document.
+def _connection(nodes, variables):
+    start = int(variables.get("after") or 0)
+    first = min(int(variables.get("first") or 50), 250)
+    more = start + first < len(nodes)
+    return {
+        "nodes": nodes[start : start + first],
+        "pageInfo": {
+            "hasNextPage": more,
+            "endCursor": str(start + first) if more else None,
+        },
+    }
+
+
+def _payments_account(server, field, nodes, variables):
+    """``shopifyPaymentsAccount`` is null when the shop has no Shopify
+    Payments account."""
+    if not server.shopify_payments:
+        return {"shopifyPaymentsAccount": None}
+    return {"shopifyPaymentsAccount": {field: _connection(nodes, variables)}}
+
+
+def payouts(server, document, variables):
+    """``payouts(query:)``, newest first, with the ``status`` and
+    ``issued_at:>=`` filters."""
+    query = variables.get("query") or ""
+    nodes = sorted(server.shopify_payouts, key=lambda p: p["issuedAt"], reverse=True)
+    status = re.search(r"status:(\w+)", query)
+    if status:
+        nodes = [p for p in nodes if p["status"] == status.group(1).upper()]
+    since = re.search(r"issued_at:>=(\S+)", query)
+    if since:
+        nodes = [p for p in nodes if p["issuedAt"][:10] >= since.group(1)]
+    return _payments_account(server, "payouts", nodes, variables)
+
+
+def balance_transactions(server, document, variables):
+    """``balanceTransactions(query: "payments_transfer_id:<payout>")``: the
+    payout's transactions, its own ``PAYOUT`` one included."""
+    match = re.search(r"payments_transfer_id:(\d+)", variables.get("query") or "")
+    nodes = server.shopify_balance.get(match.group(1), []) if match else []
+    return _payments_account(server, "balanceTransactions", nodes, variables)
+
+
+def price_list_fixed_prices_add(server, document, variables):
+    """``priceListFixedPricesAdd``: adds or replaces fixed prices of a price
+    list (``server.shopify_price_lists``: {gid: {"currency", "prices":
+    {variant gid: price input}}}); a price in another currency than the
+    list's, or of an unknown variant, is refused with the list's index."""
+    price_list = server.shopify_price_lists.get(variables.get("priceListId"))
+    if price_list is None:
+        errors = [
+            {
+                "field": ["priceListId"],
+                "code": "PRICE_LIST_NOT_FOUND",
+                "message": "The price list doesn't exist.",
+            }
+        ]
+        return {"priceListFixedPricesAdd": {"prices": None, "userErrors": errors}}
+    known = {
+        _gid("ProductVariant", n["legacyResourceId"]) for n in server.shopify_variants
+    }
+    errors, added = [], []
+    for index, price in enumerate(variables.get("prices") or []):
+        if price["price"]["currencyCode"] != price_list["currency"]:
+            errors.append(
+                {
+                    "field": ["prices", str(index), "price", "currencyCode"],
+                    "code": "PRICE_LIST_CURRENCY_MISMATCH",
+                    "message": "The specified currency doesn't match the price "
+                    "list's currency.",
+                }
+            )
+        elif price["variantId"] not in known:
+            errors.append(
+                {
+                    "field": ["prices", str(index), "variantId"],
+                    "code": "VARIANT_NOT_FOUND",
+                    "message": "The product variant doesn't exist.",
+                }
+            )
+        else:
+            price_list["prices"][price["variantId"]] = price["price"]
+            added.append(
+                {"variant": {"id": price["variantId"]}, "price": price["price"]}
+            )
+    return {"priceListFixedPricesAdd": {"prices": added, "userErrors": errors}}
+
+
 HANDLERS = (
+    ("priceListFixedPricesAdd", price_list_fixed_prices_add),
+    ("balanceTransactions(", balance_transactions),
+    ("payouts(", payouts),
     ("inventorySetQuantities", inventory_set_quantities),
     ("productVariantsBulkUpdate", variants_bulk_update),
     ("productUpdate", product_update),

@@ -174,6 +174,66 @@ def list_order_notes(server, body, params, order_id):
     return 200, notes, {}
 
 
+def order_refunds(server, body, params, order_id):
+    """``GET orders/<id>/refunds``: the order's refunds, newest first, paged
+    (10 a page by default). Line items and shipping lines carry negative
+    quantities and totals; ``api_restock`` is write-only and not shown."""
+    known = {str(o["id"]) for o in server.woo_orders} | set(
+        map(str, server.woo_refunds)
+    )
+    if order_id not in known:
+        return _no_order()
+    refunds = sorted(
+        server.woo_refunds.get(int(order_id), []), key=lambda r: -int(r["id"])
+    )
+    return _page(refunds, params)
+
+
+def woo_refund(refund_id, amount, lines=(), shipping="0.00", reason=""):
+    """A refund object as the API gives it: ``lines`` are (order line item,
+    refunded quantity, refunded total before tax), given positive."""
+    return {
+        "id": refund_id,
+        "date_created_gmt": "2025-03-02T09:00:00",
+        "amount": amount,
+        "reason": reason,
+        "refunded_by": 1,
+        "refunded_payment": True,
+        "meta_data": [],
+        "line_items": [
+            {
+                "id": 900 + index,
+                "name": item["name"],
+                "product_id": item["product_id"],
+                "variation_id": item.get("variation_id", 0),
+                "quantity": -quantity,
+                "subtotal": f"-{total}",
+                "subtotal_tax": "0.00",
+                "total": f"-{total}",
+                "total_tax": "0.00",
+                "taxes": [],
+                "meta_data": [{"key": "_refunded_item_id", "value": str(item["id"])}],
+                "sku": item.get("sku", ""),
+                "price": -float(total) / quantity if quantity else 0,
+            }
+            for index, (item, quantity, total) in enumerate(lines)
+        ],
+        "shipping_lines": [
+            {
+                "id": 950,
+                "method_title": "Flat Rate",
+                "method_id": "flat_rate",
+                "total": f"-{shipping}",
+                "total_tax": "0.00",
+            }
+        ]
+        if shipping != "0.00"
+        else [],
+        "tax_lines": [],
+        "fee_lines": [],
+    }
+
+
 def system_status(server, body, params):
     return 200, {"environment": {"version": "9.6.0", "site_url": "http://stand-in"}}, {}
 
@@ -260,6 +320,7 @@ ROUTES = (
     ("POST", r"orders/batch", orders_batch),
     ("GET", r"orders/(\d+)", order),
     ("GET", r"orders/(\d+)/notes", list_order_notes),
+    ("GET", r"orders/(\d+)/refunds", order_refunds),
     ("POST", r"orders/(\d+)/notes", order_notes),
     ("GET", r"system_status", system_status),
     ("GET", r"webhooks", list_webhooks),

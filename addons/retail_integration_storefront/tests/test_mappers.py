@@ -9,8 +9,15 @@ from odoo.addons.retail_integration.lib.parsing import MappingError
 from ..lib.generic.mapper import generic_order
 from ..lib.shopify.graphql_order import shopify_graphql_order
 from ..lib.shopify.mapper import shopify_order, shopify_refund
-from ..lib.woocommerce.mapper import woocommerce_order
+from ..lib.shopify.payouts import shopify_balance_line, shopify_payout
+from ..lib.woocommerce.mapper import (
+    woocommerce_order,
+    woocommerce_refund,
+    woocommerce_refund_ids,
+)
 from . import payloads
+from .channel_woocommerce import woo_refund
+from .test_payouts import shopify_txn
 
 
 @tagged("retail", "-at_install", "post_install")
@@ -123,6 +130,71 @@ class TestMappers(BaseCase):
         hostile = dict(payloads.SHOPIFY_REFUND, refund_line_items=[{"quantity": "x"}])
         with self.assertRaisesRegex(MappingError, "quantity is not a number"):
             shopify_refund(hostile)
+
+    def test_woocommerce_refund(self):
+        mug, cap = payloads.WOO_ORDER["line_items"]
+        refund = woocommerce_refund(
+            woo_refund(9, "30.00", [(mug, 1, "13.50"), (cap, 0, "6.50")], "10.00"),
+            727,
+        )
+        self.assertEqual(
+            (refund.order_external_id, refund.external_id, refund.amount),
+            ("727", "9", Decimal("30.00")),
+        )
+        self.assertEqual(refund.shipping, Decimal("10.00"))
+        self.assertEqual(
+            refund.lines,
+            (
+                RefundLine("SKU-1", Decimal(1), Decimal("13.50"), "return", "93"),
+                RefundLine("SKU-2", Decimal(0), Decimal("6.50"), "none", "23"),
+            ),
+        )
+        listed = payloads.woo_order(refunds=[{"id": 9, "total": "-30.00"}])
+        self.assertEqual(woocommerce_refund_ids(listed), ("9",))
+        self.assertEqual(woocommerce_refund_ids(payloads.woo_order()), ())
+        for hostile, cause in (
+            (dict(woo_refund(9, "1.00"), amount="-1"), "may not be negative"),
+            (dict(woo_refund(9, "1.00"), line_items={}), "must be a list"),
+            (dict(woo_refund(9, "1.00"), id=None), "id is missing"),
+            (woo_refund(9, "1.00", [(mug, -2, "1.00")]), "may not be positive"),
+        ):
+            with self.assertRaisesRegex(MappingError, cause):
+                woocommerce_refund(hostile, 727)
+
+    def test_shopify_payments_payout_and_transactions(self):
+        node = {
+            "id": "gid://shopify/ShopifyPaymentsPayout/42",
+            "legacyResourceId": "42",
+            "issuedAt": "2025-03-04T00:00:00Z",
+            "status": "PAID",
+            "net": {"amount": "59.90", "currencyCode": "usd"},
+        }
+        payout = shopify_payout(node)
+        self.assertEqual(
+            (payout.external_id, payout.amount, payout.currency, payout.arrival),
+            ("42", Decimal("59.90"), "USD", 1741046400),
+        )
+        line = shopify_balance_line(shopify_txn(7, "CHARGE", "62.00", "2.10", "99"), 0)
+        self.assertEqual(
+            (line.external_id, line.kind, line.amount, line.fee, line.net),
+            ("7", "charge", Decimal("62.00"), Decimal("2.10"), Decimal("59.90")),
+        )
+        self.assertEqual(line.order_external_id, "99")
+        self.assertIn("(transaction 9007)", line.description)
+        self.assertEqual(
+            shopify_balance_line(shopify_txn(8, "RESERVED_FUNDS", "-5.00"), 1).kind,
+            "adjustment",
+        )
+        self.assertIsNone(shopify_balance_line(shopify_txn(9, "PAYOUT", "-1.00"), 2))
+        for hostile, cause in (
+            (dict(node, legacyResourceId="1 OR 1"), "must be a number"),
+            (dict(node, net={"amount": "-1", "currencyCode": "USD"}), "negative"),
+            (dict(node, issuedAt="yesterday"), "ISO 8601"),
+        ):
+            with self.assertRaisesRegex(MappingError, cause):
+                shopify_payout(hostile)
+        with self.assertRaisesRegex(MappingError, "amount is not a number"):
+            shopify_balance_line(shopify_txn(7, "CHARGE", "x", net="1"), 0)
 
     def test_woocommerce_order(self):
         order = woocommerce_order(payloads.woo_order())

@@ -1,9 +1,10 @@
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.retail_integration_outbox.tests.common import allow_private_urls
 
 from . import payloads
-from .channel_server import STRIPE_KEY, ChannelServer
+from .channel_server import SHOPIFY_TOKEN, STRIPE_KEY, ChannelServer
 from .common import StorefrontCase, StorefrontMixin
 
 
@@ -221,3 +222,181 @@ class TestPayoutUi(PayoutMixin, StorefrontMixin, HttpCase):
         self.assertEqual(payout.state, "posted")
         self.assertEqual(payout.line_ids.sale_id, self.orders[0] | self.orders[1])
         self.assertEqual(self.orders[1].invoice_ids.payment_state, "paid")
+
+
+def shopify_txn(txn_id, kind, amount, fee="0.00", order_id=None, net=None):
+    """A ShopifyPaymentsBalanceTransaction node as the payouts query reads it."""
+    net = f"{float(amount) - float(fee):.2f}" if net is None else net
+    return {
+        "id": f"gid://shopify/ShopifyPaymentsBalanceTransaction/{txn_id}",
+        "type": kind,
+        "test": False,
+        "transactionDate": "2025-03-03T12:00:00Z",
+        "sourceOrderTransactionId": 9000 + txn_id if order_id else None,
+        "amount": {"amount": amount, "currencyCode": "USD"},
+        "fee": {"amount": fee, "currencyCode": "USD"},
+        "net": {"amount": net, "currencyCode": "USD"},
+        "associatedOrder": {"id": f"gid://shopify/Order/{order_id}", "name": "#9999"}
+        if order_id
+        else None,
+        "associatedPayout": {
+            "id": "gid://shopify/ShopifyPaymentsPayout/1",
+            "status": "PAID",
+        },
+    }
+
+
+@tagged("retail", "-at_install", "post_install")
+class TestShopifyPayouts(StorefrontCase):
+    """Shopify Payments payouts fetched through the GraphQL stand-in, matched
+    and posted by the same code as Stripe's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.startClassPatcher(allow_private_urls())
+        cls.server = cls.enterClassContext(ChannelServer())
+        cls.shop = cls.backends["shopify"]
+        Journal = cls.env["account.journal"]
+        cls.journal = Journal.create(
+            {"name": "Shopify Payments", "code": "SHPY", "type": "bank"}
+        )
+        cls.bank = Journal.create(
+            {"name": "Payout Bank", "code": "PBK2", "type": "bank"}
+        )
+        cls.fees = cls.env["account.account"].create(
+            {"name": "Shopify fees", "code": "626200", "account_type": "expense"}
+        )
+        cls.shop.write(
+            {
+                "storefront_shop_url": cls.server.url,
+                "api_secret": SHOPIFY_TOKEN,
+                "storefront_invoice_paid": True,
+                "storefront_payment_journal_id": cls.journal.id,
+                "storefront_payout_journal_id": cls.bank.id,
+                "storefront_fee_account_id": cls.fees.id,
+                "storefront_fetch_payouts": True,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.server.shopify_payouts, self.server.script = [], []
+        self.server.shopify_balance.clear()
+        self.server.shopify_payments = True
+        self.server.requests.clear()
+        self.orders = []
+        for number in (508, 509):
+            order_id = f"820982911946154{number}"
+            paid = payloads.shopify_order(
+                id=int(order_id), name=f"#{number}", financial_status="paid"
+            )
+            message = self.receive("orders/create", paid, "shopify")
+            self.assertEqual(message.state, "done", message.error)
+            self.orders.append(self.order_of(order_id, "shopify"))
+
+    def publish(self, payout_id, transactions, status="PAID", issued="2025-03-04"):
+        """A payout on the stand-in, its nets summed, with its own PAYOUT line."""
+        net = sum(float(t["net"]["amount"]) for t in transactions)
+        self.server.shopify_payouts.append(
+            {
+                "id": f"gid://shopify/ShopifyPaymentsPayout/{payout_id}",
+                "legacyResourceId": str(payout_id),
+                "issuedAt": f"{issued}T00:00:00Z",
+                "status": status,
+                "transactionType": "DEPOSIT",
+                "net": {"amount": f"{net:.2f}", "currencyCode": "USD"},
+            }
+        )
+        self.server.shopify_balance[str(payout_id)] = [
+            *transactions,
+            shopify_txn(payout_id * 10, "PAYOUT", f"{-net:.2f}"),
+        ]
+
+    def payout(self, payout_id):
+        return self.env["retail.storefront.payout"].search(
+            [("backend_id", "=", self.shop.id), ("name", "=", str(payout_id))]
+        )
+
+    def test_fetched_payout_is_posted_once(self):
+        first, second = "820982911946154508", "820982911946154509"
+        self.publish(
+            7001,
+            [
+                shopify_txn(1, "CHARGE", "62.00", "2.10", first),
+                shopify_txn(2, "CHARGE", "62.00", "2.10", second),
+                shopify_txn(3, "REFUND", "-10.00", "0.00", first),
+                shopify_txn(4, "ADJUSTMENT", "-1.00"),
+            ],
+        )
+        self.publish(
+            7002, [shopify_txn(5, "CHARGE", "62.00", "2.10", first)], "IN_TRANSIT"
+        )
+        self.assertEqual(self.env["retail.backend"]._cron_fetch_payouts(), self.shop)
+        as_job = self.shop._as_technical_user(self.shop)  # as its job runs
+        for _attempt in range(2):  # the job again (a retry): nothing twice
+            result = as_job._storefront_fetch_payouts()
+        self.assertIn("No new payout", result)
+        self.assertEqual(len(self.server.graphql_calls("balanceTransactions(")), 1)
+        payout = self.payout(7001)
+        self.assertFalse(self.payout(7002), "not paid yet")
+        self.assertEqual(payout.state, "posted", payout.message_ids.mapped("body"))
+        self.assertAlmostEqual(payout.amount, 108.8)
+        self.assertEqual(
+            sorted(payout.line_ids.mapped("kind")),
+            ["adjustment", "charge", "charge", "refund"],
+        )
+        self.assertEqual(payout.line_ids.sale_id, self.orders[0] | self.orders[1])
+        fees = payout.move_id.line_ids.filtered(lambda ml: ml.account_id == self.fees)
+        self.assertAlmostEqual(sum(fees.mapped("balance")), 4.2 + 1.0)
+        for order in self.orders:
+            self.assertEqual(order.invoice_ids.payment_state, "paid")
+        settled = payout.move_id.line_ids.filtered("partner_id")
+        self.assertEqual(len(settled), 3, "two charges and a refund")
+        self.assertTrue(all(settled.mapped("reconciled")), "each with its order")
+        self.assertEqual(str(self.shop.storefront_payouts_fetched_until), "2025-03-04")
+        # the next fetch asks for the payouts issued from two weeks before
+        query = self.server.graphql_calls("payouts(")[-1]["variables"]["query"]
+        self.assertEqual(query, "status:paid issued_at:>=2025-02-18")
+
+    def test_a_mismatched_fee_keeps_the_payout_open(self):
+        first = "820982911946154508"
+        self.publish(
+            7003, [shopify_txn(6, "CHARGE", "62.00", "1.00", first, net="59.90")]
+        )
+        self.shop._storefront_fetch_payouts()
+        payout = self.payout(7003)
+        self.assertEqual(payout.state, "difference")
+        self.assertIn("Fee mismatch", payout.line_ids.problem)
+        item = self.env["retail.sync.exception"].search(
+            [("res_model", "=", payout._name), ("res_id", "=", payout.id)]
+        )
+        self.assertIn("6: Fee mismatch", item.cause)
+
+    def test_hostile_answers_fail_cleanly(self):
+        bad = shopify_txn(7, "CHARGE", "lots", "0.00", "820982911946154508", net="1")
+        self.publish(7004, [bad])
+        first = "820982911946154508"
+        self.publish(
+            7005,
+            [shopify_txn(8, "CHARGE", "62.00", "2.10", first)],
+            issued="2025-03-05",
+        )
+        result = self.shop._storefront_fetch_payouts()
+        self.assertIn("Payout 7004 cannot be read", result)
+        self.assertIn("is not a number", result)
+        self.assertFalse(self.payout(7004))
+        self.assertTrue(self.payout(7005), "the others go on")
+        # the same bad payout next time: one inbox item
+        self.shop._storefront_fetch_payouts()
+        items = self.env["retail.sync.exception"].search(
+            [("name", "=", "Payout 7004 not recorded")]
+        )
+        self.assertEqual(len(items), 1)
+        # no Shopify Payments account; an outage
+        self.server.shopify_payments = False
+        result = self.shop._storefront_fetch_payouts()
+        self.assertIn("without shopifyPaymentsAccount.payouts", result)
+        self.server.script = [503]
+        with self.assertRaises(RetryableJobError):
+            self.shop._storefront_fetch_payouts()

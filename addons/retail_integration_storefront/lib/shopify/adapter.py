@@ -26,6 +26,8 @@ class ShopifyAdapter(StorefrontAdapter):
         "orders/cancelled": {"status": "cancelled"},
     }
     has_api = True
+    has_payouts = True
+    has_price_lists = True
     credentials = {"api_secret": "Shopify Admin API access token"}
     has_api_version = True
     has_locations = True
@@ -88,6 +90,11 @@ class ShopifyAdapter(StorefrontAdapter):
             )
         return self.client.update_products(
             [(lst.product_id, value[0], value[1]) for lst, value in items]
+        )
+
+    def push_price_list(self, price_list, currency, items):
+        return self.client.set_price_list_prices(
+            price_list, currency, [(lst.variant_id, price) for lst, price in items]
         )
 
     def ship(self, shipments):

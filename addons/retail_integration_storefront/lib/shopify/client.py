@@ -10,7 +10,9 @@ from odoo.addons.retail_integration.lib.api_http import read_json, send
 
 from .graphql_order import shopify_graphql_order
 from .listing import listing_key, shopify_item
+from .payouts import paid_deposit, shopify_balance_line, shopify_payout
 from .queries import (
+    BALANCE_TRANSACTIONS_QUERY,
     FULFILLMENT_CREATE,
     FULFILLMENT_EVENT_CREATE,
     FULFILLMENT_ORDERS_QUERY,
@@ -18,6 +20,8 @@ from .queries import (
     ORDER_FULFILLMENTS_QUERY,
     ORDER_QUERY,
     ORDERS_QUERY,
+    PAYOUTS_QUERY,
+    PRICE_LIST_FIXED_PRICES_ADD,
     PRODUCT_CREATE,
     PRODUCT_VARIANTS_CREATE,
     SET_QUANTITIES,
@@ -91,16 +95,50 @@ class ShopifyClient:
         return shopify_graphql_order(node) if node else None
 
     def _nodes(self, query, field, variables=None):
-        """The nodes of the connection ``field`` that ``query`` reads, page
-        after page (the query takes ``$after``)."""
+        """The nodes of the connection ``field`` (a dotted path) that
+        ``query`` reads, page after page (the query takes ``$after``)."""
         after = None
         for _page in range(MAX_PAGES):
             answer = self.graphql(query, {**(variables or {}), "after": after})
-            connection = answer["data"][field]
+            connection = answer["data"]
+            for key in field.split("."):
+                connection = (connection or {}).get(key)
+            if connection is None:
+                raise ApiError(f"Shopify answered without {field}.")
             yield from connection["nodes"]
             if not connection["pageInfo"]["hasNextPage"]:
                 return
             after = connection["pageInfo"]["endCursor"]
+
+    def payouts(self, since):
+        """The Shopify Payments payouts paid to the bank and issued on or
+        after ``since`` (a date)."""
+        query = "status:paid" + (f" issued_at:>={since.isoformat()}" if since else "")
+        for index, node in enumerate(
+            self._nodes(
+                PAYOUTS_QUERY,
+                "shopifyPaymentsAccount.payouts",
+                {"first": PAGE_SIZE, "query": query},
+            )
+        ):
+            if paid_deposit(node):
+                yield shopify_payout(node, index)
+
+    def payout_lines(self, payout_id):
+        """The balance transactions payout ``payout_id`` settles, but its own."""
+        for index, node in enumerate(
+            self._nodes(
+                BALANCE_TRANSACTIONS_QUERY,
+                "shopifyPaymentsAccount.balanceTransactions",
+                {
+                    "first": VARIANT_PAGE,
+                    "query": f"payments_transfer_id:{int(payout_id)}",
+                },
+            )
+        ):
+            line = shopify_balance_line(node, index)
+            if line:
+                yield line
 
     # Outbound (stock, prices, products, fulfilments) ---------------------
 
@@ -229,6 +267,37 @@ class ShopifyClient:
                     refused[index] = message
         return refused
 
+    def set_price_list_prices(self, price_list, currency, prices):
+        """``[(variant id, price)]`` as fixed prices in ``currency`` of the
+        price list ``price_list`` (``priceListFixedPricesAdd``, which adds or
+        replaces: a retry sets the same prices again), 250 a call. Returns
+        ``{index: message}`` of the prices refused."""
+        refused = {}
+        for start in range(0, len(prices), QUANTITIES_CHUNK):
+            chunk = prices[start : start + QUANTITIES_CHUNK]
+            answer = self.graphql(
+                PRICE_LIST_FIXED_PRICES_ADD,
+                {
+                    "priceListId": price_list,
+                    "prices": [
+                        {
+                            "variantId": gid("ProductVariant", variant),
+                            "price": {"amount": price, "currencyCode": currency},
+                        }
+                        for variant, price in chunk
+                    ],
+                },
+            )
+            errors = (answer["data"].get("priceListFixedPricesAdd") or {}).get(
+                "userErrors"
+            )
+            for index, message in user_error_indexes(errors, "prices").items():
+                if index is None:  # about the price list: all of them
+                    refused.update({start + i: message for i in range(len(chunk))})
+                else:
+                    refused[start + index] = message
+        return refused
+
     def update_products(self, products):
         """``[(product id, title, active)]``: ``productUpdate`` title and status
         (ACTIVE or ARCHIVED), all in one request. ``{index: message}`` refused."""
@@ -257,7 +326,8 @@ class ShopifyClient:
         return refused
 
     def create_product(self, product):
-        """``productCreate`` with its options, then its variants in one
+        """``productCreate`` with its options and images (Shopify fetches
+        each ``originalSource``), then its variants in one
         ``productVariantsBulkCreate`` that replaces the standalone variant
         Shopify makes (a product without options has the one option *Title*).
         The channel items of the variants."""
@@ -273,8 +343,13 @@ class ShopifyClient:
                 for name, option_values in options
             ],
         }
+        media = [
+            {"originalSource": url, "mediaContentType": "IMAGE", "alt": product.title}
+            for url in product.images
+        ]
         created = self._user_result(
-            self.graphql(PRODUCT_CREATE, {"product": values}), "productCreate"
+            self.graphql(PRODUCT_CREATE, {"product": values, "media": media}),
+            "productCreate",
         )["product"]
         variants = [
             {

@@ -139,8 +139,8 @@ mutation FulfillmentEventCreate($fulfillmentEvent: FulfillmentEventInput!) {
 }
 """
 PRODUCT_CREATE = """
-mutation ProductCreate($product: ProductCreateInput!) {
-  productCreate(product: $product) {
+mutation ProductCreate($product: ProductCreateInput!, $media: [CreateMediaInput!]) {
+  productCreate(product: $product, media: $media) {
     product { id legacyResourceId }
     userErrors { field message }
   }
@@ -156,6 +156,44 @@ mutation VariantsCreate(
   ) {
     productVariants { legacyResourceId sku inventoryItem { legacyResourceId } }
     userErrors { field message }
+  }
+}
+"""
+PAYOUTS_QUERY = """
+query Payouts($first: Int!, $after: String, $query: String) {
+  shopifyPaymentsAccount {
+    payouts(first: $first, after: $after, query: $query) {
+      nodes {
+        id legacyResourceId issuedAt status transactionType
+        net { amount currencyCode }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+BALANCE_TRANSACTIONS_QUERY = """
+query PayoutTransactions($first: Int!, $after: String, $query: String) {
+  shopifyPaymentsAccount {
+    balanceTransactions(first: $first, after: $after, query: $query) {
+      nodes {
+        id type test transactionDate sourceOrderTransactionId
+        amount { amount currencyCode }
+        fee { amount currencyCode }
+        net { amount currencyCode }
+        associatedOrder { id name }
+        associatedPayout { id status }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+PRICE_LIST_FIXED_PRICES_ADD = """
+mutation PriceListFixedPricesAdd($priceListId: ID!, $prices: [PriceListPriceInput!]!) {
+  priceListFixedPricesAdd(priceListId: $priceListId, prices: $prices) {
+    prices { variant { id } price { amount currencyCode } }
+    userErrors { field code message }
   }
 }
 """

@@ -8,14 +8,15 @@ from ..adapter import (
 )
 from . import listing
 from .client import WooCommerceClient
-from .mapper import woocommerce_order
+from .mapper import woocommerce_order, woocommerce_refund, woocommerce_refund_ids
 
 
 @register_adapter("woocommerce")
 class WooCommerceAdapter(StorefrontAdapter):
     """WooCommerce: its ``order.*`` webhooks; through the REST API v3, the
-    pull import, stock, prices, product names and status, order completion
-    with a tracking note, and webhook registration."""
+    refunds an order lists, the pull import, stock, prices, product names
+    and status, order completion with a tracking note, and webhook
+    registration."""
 
     webhook_topics = {
         "order.created": IMPORT,
@@ -24,6 +25,7 @@ class WooCommerceAdapter(StorefrontAdapter):
         "order.deleted": DELETE,
     }
     has_api = True
+    reads_refunds = True
     credentials = {
         "api_key": "WooCommerce REST API consumer key",
         "api_secret": "WooCommerce REST API consumer secret",
@@ -40,6 +42,16 @@ class WooCommerceAdapter(StorefrontAdapter):
     @classmethod
     def map_order(cls, payload):
         return woocommerce_order(payload)
+
+    @classmethod
+    def listed_refunds(cls, payload):
+        return woocommerce_refund_ids(payload)
+
+    def refunds(self, order_id):
+        return [
+            woocommerce_refund(refund, order_id)
+            for refund in self.client.refunds(order_id)
+        ]
 
     @classmethod
     def listing_key(cls, product_id, variant_id=None, inventory_item_id=None):

@@ -35,6 +35,10 @@ class WooCommerceClient:
                 return None
             raise
 
+    def refunds(self, order_id):
+        """The refunds of an order (``orders/<id>/refunds``), every page."""
+        return self._pages(f"orders/{int(order_id)}/refunds")
+
     # Outbound ----------------------------------------------------------------
 
     def _call(self, method, path, **kwargs):
@@ -124,6 +128,7 @@ class WooCommerceClient:
             "description": product.description,
             "status": "publish" if product.active else "draft",
             "tags": [{"name": tag} for tag in product.tags],
+            "images": [{"src": url} for url in product.images],
         }
         if not product.options:
             (variant,) = product.variants

@@ -1,5 +1,8 @@
 """The order object of WooCommerce's REST API v3, which its ``order.*``
-webhooks carry too → canonical :class:`Order`."""
+webhooks carry too → canonical :class:`Order`; its order refunds →
+canonical :class:`Refund`."""
+
+from decimal import Decimal
 
 from odoo.addons.retail_integration.lib.canonical import (
     Address,
@@ -7,6 +10,8 @@ from odoo.addons.retail_integration.lib.canonical import (
     Fee,
     Line,
     Order,
+    Refund,
+    RefundLine,
     Shipping,
 )
 from odoo.addons.retail_integration.lib.parsing import (
@@ -159,3 +164,65 @@ def woocommerce_order(payload):
         note=parse_text(data.get("customer_note"), "customer_note", limit=4000),
         gateway=parse_text(data.get("payment_method"), "payment_method", limit=64),
     ).check()
+
+
+def woocommerce_refund_ids(payload):
+    """The ids of the refunds an order lists (``refunds``: id, reason, total);
+    their lines are read from ``orders/<id>/refunds``."""
+    data = parse_object(payload, "The order", required=True)
+    return tuple(
+        parse_text(item.get("id"), f"refunds[{i}].id", required=True, limit=64)
+        for i, item in enumerate(parse_list(data.get("refunds"), "refunds"))
+    )
+
+
+def _refunded(value, where):
+    """A refund's quantity or total: negative or zero in WooCommerce's
+    answer; returned positive."""
+    number = parse_amount(value, where, required=False, minimum=None)
+    if number > 0:
+        raise MappingError(f"{where} of a refund may not be positive ({number}).")
+    return -number
+
+
+def woocommerce_refund(payload, order_id):
+    """An order refund of ``GET orders/<id>/refunds``: ``amount`` (what was
+    given back, tax included), its ``line_items`` and ``shipping_lines`` with
+    negative quantities and totals (before tax). WooCommerce restocks refunded
+    items unless told not to (``api_restock``, write-only: a refund read back
+    does not say): a refunded quantity is goods that come back, or, not
+    shipped yet, that will not be shipped."""
+    data = parse_object(payload, "The refund", required=True)
+    lines = []
+    for i, item in enumerate(parse_list(data.get("line_items"), "line_items")):
+        where = f"line_items[{i}]"
+        item = parse_object(item, where, required=True)
+        quantity = _refunded(item.get("quantity"), f"{where}.quantity")
+        amount = _refunded(item.get("total"), f"{where}.total")
+        product_ref = item.get("variation_id") or item.get("product_id")
+        lines.append(
+            RefundLine(
+                sku=parse_text(item.get("sku"), f"{where}.sku", limit=64),
+                quantity=quantity,
+                amount=amount,
+                restock="return" if quantity else "none",
+                product_ref=parse_text(product_ref or "", f"{where}.product_id"),
+            )
+        )
+    shipping = sum(
+        (
+            _refunded(ship.get("total"), f"shipping_lines[{i}].total")
+            for i, ship in enumerate(
+                parse_list(data.get("shipping_lines"), "shipping_lines")
+            )
+        ),
+        Decimal(0),
+    )
+    return Refund(
+        str(order_id),
+        parse_text(data.get("id"), "id", required=True, limit=64),
+        parse_amount(data.get("amount"), "amount", required=True),
+        tuple(lines),
+        shipping,
+        parse_text(data.get("reason"), "reason", limit=500),
+    )
