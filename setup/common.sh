@@ -206,6 +206,32 @@ retail_ensure_postgres() {
   retail_die "PostgreSQL does not answer (PGHOST=${PGHOST:-<local socket>} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-$(id -un)}): ${err}. Start PostgreSQL and create a superuser role for this user, or point PGHOST/PGPORT/PGUSER/PGPASSWORD at a server."
 }
 
+# --- RabbitMQ (retail_integration_outbox_rabbitmq's tests) --------------------
+# The broker on 127.0.0.1:5672 (guest/guest) with its stream protocol (5552).
+# Its tests fail, never skip, without it: started (and installed as root on
+# Debian/Ubuntu) when it does not answer.
+retail_port_open() {
+  "$VENV_PY" -c "import socket, sys; s = socket.socket(); s.settimeout(1); sys.exit(s.connect_ex(('127.0.0.1', $1)))"
+}
+
+retail_ensure_rabbitmq() {
+  if ! retail_port_open 5672; then
+    command -v rabbitmq-server >/dev/null 2>&1 || { retail_can_apt && retail_apt_install rabbitmq-server; }
+    command -v rabbitmq-server >/dev/null 2>&1 \
+      || retail_die "RabbitMQ is not installed: the outbox's RabbitMQ tests need a broker on 127.0.0.1:5672 (Debian/Ubuntu: apt-get install rabbitmq-server)"
+    # No systemd in containers: start it detached, then wait for it.
+    (service rabbitmq-server start || rabbitmq-server -detached) >/dev/null 2>&1 || true
+    rabbitmqctl await_startup --timeout 60 >/dev/null 2>&1 || true
+    retail_port_open 5672 || retail_die "RabbitMQ does not answer on 127.0.0.1:5672"
+  fi
+  if ! retail_port_open 5552; then
+    rabbitmq-plugins enable rabbitmq_stream >/dev/null \
+      || retail_die "cannot enable RabbitMQ's stream plugin (rabbitmq-plugins enable rabbitmq_stream)"
+    for _ in $(seq 60); do retail_port_open 5552 && break; sleep 0.5; done
+    retail_port_open 5552 || retail_die "RabbitMQ's stream plugin does not listen on 127.0.0.1:5552"
+  fi
+}
+
 # --- Browser (HttpCase tours) -----------------------------------------------
 # Without Chrome/Chromium or websocket-client, Odoo SKIPS browser tests and
 # still exits 0, so we refuse to run without them.
@@ -297,7 +323,10 @@ retail_setup() {
   retail_ensure_odoo
   retail_ensure_requirements
   retail_ensure_postgres
-  [ "$mode" = test ] && retail_ensure_browser
+  if [ "$mode" = test ]; then
+    retail_ensure_browser
+    retail_ensure_rabbitmq
+  fi
   [ -n "$(retail_modules)" ] || retail_die "no module (folder with __manifest__.py) under $RETAIL_ADDONS_DIR"
   return 0
 }

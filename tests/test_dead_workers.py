@@ -345,7 +345,11 @@ def runner_pid(db):
         """SELECT a.application_name FROM pg_locks l
            JOIN pg_stat_activity a ON a.pid = l.pid
            WHERE l.locktype = 'advisory' AND l.granted
-             AND l.classid::bigint = %s AND l.objid::bigint = %s""",
+             AND l.classid::bigint = %s AND l.objid::bigint = %s
+             -- advisory locks are per database: another database's runner
+             -- (a bench, the demo) is not this test's
+             AND l.database = (SELECT oid FROM pg_database
+                               WHERE datname = current_database())""",
         [RUNNER_LOCK >> 32, RUNNER_LOCK & 0xFFFFFFFF],
     )
     return int(rows[0][0].removeprefix("odoo-")) if rows else None

@@ -1,0 +1,293 @@
+"""The ``rabbitmq`` delivery mode: each delivery published to a RabbitMQ
+stream or topic exchange with the webhook's body and signed headers, marked
+delivered once the broker confirms it."""
+
+import time
+
+from psycopg2.extras import execute_values
+
+from odoo import api, fields, models
+from odoo.tools import config
+
+from odoo.addons.retail_integration.lib import standard_webhooks
+from odoo.addons.retail_integration_outbox.lib import retry, transports
+from odoo.addons.retail_integration_outbox.transports.webhook import USER_AGENT
+
+from ..lib import broker
+
+RABBITMQ = "rabbitmq"
+
+# The publishing id each stream delivery was last sent with, written (and
+# committed) before it is sent: a crash or a lost confirm cannot make the
+# next attempt send it a second time (see ``_settle``). ``stored``: NULL
+# until the broker's last publishing id tells.
+PUBLICATION_TABLE = """
+CREATE TABLE IF NOT EXISTS retail_outbox_rabbitmq_publication (
+    delivery_id integer PRIMARY KEY,
+    subscription_id integer NOT NULL,
+    publishing_id bigint NOT NULL,
+    stored boolean
+);
+CREATE INDEX IF NOT EXISTS retail_outbox_rabbitmq_publication_unsettled
+    ON retail_outbox_rabbitmq_publication (subscription_id) WHERE stored IS NULL;
+CREATE SEQUENCE IF NOT EXISTS retail_outbox_rabbitmq_publishing_seq;
+"""
+
+
+def broker_settings():
+    """The broker of this server's configuration, or None."""
+    url = config.get("retail_outbox_rabbitmq_url")
+    if not url:
+        return None
+    return broker.Settings.parse(
+        url, config.get("retail_outbox_rabbitmq_stream_port") or 5552
+    )
+
+
+class RetailEventSubscription(models.Model):
+    _inherit = "retail.event.subscription"
+
+    delivery_mode = fields.Selection(
+        selection_add=[(RABBITMQ, "RabbitMQ")], ondelete={RABBITMQ: "cascade"}
+    )
+    rabbitmq_target = fields.Selection(
+        [(broker.STREAM, "Stream"), (broker.EXCHANGE, "Topic exchange")],
+        string="RabbitMQ Target",
+        default=broker.STREAM,
+        tracking=True,
+        help="Stream: durable and replayable from an offset or a time, each event "
+        "stored once (broker-side de-duplication). Topic exchange: routed to the "
+        "queues bound to it by <event type>.<model>.<id>; consumers "
+        "de-duplicate on the message id.",
+    )
+    rabbitmq_name = fields.Char(
+        "Stream / Exchange",
+        tracking=True,
+        help="Created (durable) when first published to, if it does not exist.",
+    )
+
+    @api.constrains("rabbitmq_name", "rabbitmq_target")
+    def _check_rabbitmq(self):
+        self._check_url()  # the transport's check()
+
+    def init(self):
+        res = super().init()
+        self.env.cr.execute(PUBLICATION_TABLE)
+        return res
+
+    def _rabbitmq_reference(self):
+        """The stream producer name of this subscription (de-duplication is
+        per name): unique per database and subscription."""
+        return f"odoo:{self.env.cr.dbname}:subscription:{self.id}"
+
+
+@transports.register(RABBITMQ)
+class RabbitTransport(transports.Transport):
+    signed = True
+
+    def check(self, subscription):
+        if not subscription.rabbitmq_name:
+            return subscription.env._(
+                "%(name)s: a RabbitMQ delivery needs the name of its stream or "
+                "exchange.",
+                name=subscription.name,
+            )
+        if not broker.NAME.match(subscription.rabbitmq_name):
+            return subscription.env._(
+                "%(value)s is not a stream or exchange name: letters, digits and "
+                "_ . : - only, up to 200, not starting with amq.",
+                value=subscription.rabbitmq_name,
+            )
+        return None
+
+    def target(self, subscription):
+        settings = broker_settings()
+        name = subscription.rabbitmq_name
+        kind = subscription.rabbitmq_target
+        return settings.describe(kind, name) if settings else f"rabbitmq:{name}"
+
+    def secrets(self, subscription):
+        return subscription._signing_secrets()
+
+    def refusal(self, subscription, secrets):
+        try:
+            settings = broker_settings()
+        except ValueError as err:
+            settings, problem = None, str(err)
+        else:
+            problem = "not configured"
+        if settings is None:
+            cause = subscription.env._(
+                "%(name)s publishes to RabbitMQ, but the server's "
+                "retail_outbox_rabbitmq_url is %(problem)s. Ask the "
+                "administrator to set it, then resume the subscription.",
+                name=subscription.name,
+                problem=problem,
+            )
+            return "no broker", cause, "rabbitmq"
+        if not secrets[0]:
+            cause = subscription.env._(
+                "%(name)s has no signing secret, and nothing is sent unsigned. "
+                "Rotate the secret, give it to the consumers, then resume the "
+                "subscription.",
+                name=subscription.name,
+            )
+            return "no secret", cause, "secret"
+        return None
+
+    def deliver(self, subscription, deliveries, session, secrets):
+        settings = broker_settings()
+        kind = subscription.rabbitmq_target
+        link = broker.link(
+            settings,
+            kind,
+            subscription.rabbitmq_name,
+            subscription._rabbitmq_reference(),
+        )
+        started = time.perf_counter()
+        messages = [message(d, subscription, secrets) for d in deliveries]
+        try:
+            if kind == broker.STREAM:
+                results = self._publish_stream(subscription, deliveries, messages, link)
+            else:
+                results = link.publish(messages, subscription.timeout)
+        except broker.BrokerDown as err:
+            results = [(broker.UNKNOWN, str(err))] * len(deliveries)
+        latency = int((time.perf_counter() - started) * 1000)
+        for delivery, (kind_, reason) in zip(deliveries, results, strict=False):
+            delivered = kind_ == broker.CONFIRMED
+            outcome = retry.Outcome(
+                retry.DELIVERED if delivered else retry.RETRY, reason
+            )
+            yield (
+                delivery,
+                outcome,
+                {
+                    "attempts": delivery.attempts + 1,
+                    "last_attempt": fields.Datetime.now(),
+                    "last_status_code": None,
+                    "response_excerpt": reason,
+                    "latency_ms": latency,
+                },
+            )
+        # The rest of the batch was not tried (an exchange stops at the first
+        # failure): not yielded, it goes back to the queue.
+
+    def _publish_stream(self, subscription, deliveries, messages, link):
+        """Publish to the stream what it does not hold yet; return each
+        delivery's ``(kind, reason)``."""
+        stored = self._settle(subscription, link)
+        results = {
+            d.id: (broker.CONFIRMED, subscription.env._("Stored by an earlier attempt"))
+            for d in deliveries
+            if stored.get(d.id)
+        }
+        pending = [
+            (d, m)
+            for d, m in zip(deliveries, messages, strict=True)
+            if d.id not in results
+        ]
+        if pending:
+            ids = self._number(subscription, [d for d, _m in pending])
+            answers = link.publish([m for _d, m in pending], ids, subscription.timeout)
+            for (delivery, _m), answer in zip(pending, answers, strict=True):
+                results[delivery.id] = answer
+        # Settled for good: confirmed ones are no longer looked up; a refused
+        # one gets a new number next time (the broker never stored it).
+        cr = subscription.env.cr
+        done = [i for i, (k, _r) in results.items() if k == broker.CONFIRMED]
+        refused = [i for i, (k, _r) in results.items() if k == broker.REFUSED]
+        if done:
+            cr.execute(
+                "DELETE FROM retail_outbox_rabbitmq_publication "
+                "WHERE delivery_id = ANY(%s)",
+                [done],
+            )
+        if refused:
+            cr.execute(
+                "UPDATE retail_outbox_rabbitmq_publication SET stored = FALSE "
+                "WHERE delivery_id = ANY(%s)",
+                [refused],
+            )
+        return [results[d.id] for d in deliveries]
+
+    def _settle(self, subscription, link):
+        """Tell which of the subscription's earlier sends the broker stored,
+        before anything new is sent: those not above its last publishing id
+        for this producer name (a stream stores a producer's messages in
+        order; a refused one is marked as such). Return {delivery id: stored}
+        of the subscription's publications."""
+        with subscription.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT 1 FROM retail_outbox_rabbitmq_publication "
+                "WHERE subscription_id = %s AND stored IS NULL LIMIT 1",
+                [subscription.id],
+            )
+            if cr.fetchone():
+                last = link.last_publishing_id(subscription.timeout)
+                cr.execute(
+                    """UPDATE retail_outbox_rabbitmq_publication
+                          SET stored = publishing_id <= %s
+                        WHERE subscription_id = %s AND stored IS NULL""",
+                    [last, subscription.id],
+                )
+            cr.execute(
+                "SELECT delivery_id, stored FROM retail_outbox_rabbitmq_publication "
+                "WHERE subscription_id = %s",
+                [subscription.id],
+            )
+            return dict(cr.fetchall())
+
+    def _number(self, subscription, deliveries):
+        """New publishing ids for ``deliveries``, ascending in their order,
+        committed before they are sent."""
+        with subscription.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT nextval('retail_outbox_rabbitmq_publishing_seq') "
+                "FROM generate_series(1, %s)",
+                [len(deliveries)],
+            )
+            ids = sorted(row[0] for row in cr.fetchall())
+            execute_values(
+                cr._obj,
+                """INSERT INTO retail_outbox_rabbitmq_publication
+                       (delivery_id, subscription_id, publishing_id)
+                   VALUES %s
+                   ON CONFLICT (delivery_id) DO UPDATE
+                      SET publishing_id = EXCLUDED.publishing_id, stored = NULL""",
+                [
+                    (d.id, subscription.id, i)
+                    for d, i in zip(deliveries, ids, strict=True)
+                ],
+            )
+        return ids
+
+
+def message(delivery, subscription, secrets):
+    """The broker message of ``delivery``: the webhook's body and headers,
+    signed the same way (Standard Webhooks, the event id as webhook-id)."""
+    event = delivery.event_id
+    body = delivery._body()
+    timestamp = int(time.time())
+    headers = dict(subscription.extra_headers or {})
+    headers.update(
+        {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Correlation-Id": event.correlation_id or "",
+            **delivery._contract_headers(),
+            **standard_webhooks.headers(
+                secrets[0], event.uuid, timestamp, body, *secrets[1:]
+            ),
+        }
+    )
+    return broker.Message(
+        body=body,
+        headers=headers,
+        message_id=event.uuid,
+        correlation_id=event.correlation_id or "",
+        routing_key=broker.routing_key(
+            event.event_type, event.aggregate_model, event.aggregate_id
+        ),
+        timestamp=timestamp,
+    )

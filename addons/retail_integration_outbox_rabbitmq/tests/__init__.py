@@ -1,0 +1,2 @@
+from . import test_lib_broker
+from . import test_rabbitmq

@@ -1,0 +1,329 @@
+"""The RabbitMQ delivery mode against the broker of the machine."""
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from unittest.mock import patch
+
+import pika
+from standardwebhooks.webhooks import Webhook
+
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+from odoo.tools import config
+
+from odoo.addons.retail_integration_outbox.tests.common import SECRET, OutboxCase
+
+from ..lib import broker
+from .common import (
+    STREAM_PORT,
+    URL,
+    delete_stream,
+    ensure_stream_protocol,
+    port_open,
+    rabbitmqctl,
+    read_stream,
+    settings,
+    wait_for_port,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "rabbitmq_consumer.py"
+
+
+def configured(url=URL, port=STREAM_PORT, batch=200):
+    return patch.dict(
+        config.options,
+        {
+            "retail_outbox_rabbitmq_url": url,
+            "retail_outbox_rabbitmq_stream_port": port,
+            "retail_outbox_batch_size": batch,
+        },
+    )
+
+
+@tagged("retail", "post_install", "-at_install")
+class TestRabbitMQ(OutboxCase):
+    @classmethod
+    def setUpClass(cls):
+        ensure_stream_protocol()
+        super().setUpClass()
+        cls.startClassPatcher(configured())
+
+    def setUp(self):
+        super().setUp()
+        self.stream = f"retail-test-{uuid.uuid4().hex[:12]}"
+        self.addCleanup(delete_stream, self.stream)
+        self.only("order.confirmed", "order.cancelled")
+        self.subscription.write(
+            {
+                "delivery_mode": "rabbitmq",
+                "url": False,
+                "rabbitmq_target": broker.STREAM,
+                "rabbitmq_name": self.stream,
+                "circuit_threshold": 0,
+                # Enough attempts for a broker that takes a while to come back.
+                "retry_schedule": ", ".join(["0"] + ["1"] * 60),
+            }
+        )
+
+    def confirmed_orders(self, count):
+        orders = self.env["sale.order"]
+        for _i in range(count):
+            orders |= self.make_order()
+        orders.action_confirm()
+        self.commit_hooks()
+        return orders
+
+    def drain(self, seconds=30):
+        """Dispatch until nothing waits (retries made due at once, the
+        links' back-off let run)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.make_due()
+            if not self.deliveries().filtered(
+                lambda d: d.state in ("pending", "failed")
+            ):
+                return
+            self.dispatch()
+            time.sleep(0.2)
+        self.fail(f"deliveries still waiting after {seconds} s")
+
+    def assertExactlyOnceInOrder(self, messages):
+        """Each delivery's event once in the stream, in sequence per aggregate."""
+        ids = [m["message_id"] for _o, m in messages]
+        events = self.deliveries().event_id
+        self.assertEqual(sorted(ids), sorted(events.mapped("uuid")), "each event once")
+        position = {uid: i for i, uid in enumerate(ids)}
+        for aggregate in set(events.mapped("aggregate_id")):
+            mine = events.filtered(lambda e, a=aggregate: e.aggregate_id == a)
+            self.assertEqual(
+                [position[e.uuid] for e in mine.sorted("id")],
+                sorted(position[e.uuid] for e in mine),
+                "per-aggregate order",
+            )
+
+    def test_published_signed_and_confirmed_in_the_stream(self):
+        orders = self.confirmed_orders(3)
+        self.assertEqual(self.dispatch(), "3 sent, state healthy")
+        self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
+        messages = read_stream(self.stream)
+        self.assertEqual([o for o, _m in messages], [0, 1, 2])
+        verifier = Webhook(SECRET)
+        for (_offset, message), delivery in zip(
+            messages, self.deliveries(), strict=True
+        ):
+            self.assertEqual(message["body"], delivery._body(), "the webhook's body")
+            self.assertEqual(message["message_id"], delivery.event_id.uuid)
+            self.assertEqual(message["headers"]["webhook-id"], delivery.event_id.uuid)
+            self.assertEqual(message["headers"]["Content-Type"], "application/json")
+            payload = verifier.verify(message["body"], message["headers"])
+            self.assertEqual(payload["type"], "order.confirmed")
+        self.assertEqual(
+            [json.loads(m["body"])["data"]["name"] for _o, m in messages],
+            orders.mapped("name"),
+        )
+        self.env.cr.execute(
+            "SELECT count(*) FROM retail_outbox_rabbitmq_publication "
+            "WHERE subscription_id = %s",
+            [self.subscription.id],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "settled once confirmed")
+
+    def test_a_lost_confirm_does_not_publish_twice(self):
+        self.confirmed_orders(4)
+        real = broker.StreamLink._publish
+
+        async def confirms_lost(link, messages, ids, timeout):
+            await real(link, messages, ids, timeout)  # stored, but no answer
+            return [(broker.UNKNOWN, "connection lost before the confirm")] * len(ids)
+
+        with patch.object(broker.StreamLink, "_publish", confirms_lost):
+            self.dispatch()
+        self.assertEqual(set(self.deliveries().mapped("state")), {"failed"})
+        self.assertEqual(len(read_stream(self.stream)), 4)
+        # Sent, not stored: the broker never got them (a crash before the send).
+        self.make_order().action_confirm()
+        self.commit_hooks()
+
+        async def never_sent(link, messages, ids, timeout):
+            raise ConnectionError("refused")
+
+        self.make_due()
+        with patch.object(broker.StreamLink, "_publish", never_sent):
+            link = broker.link(
+                settings(),
+                broker.STREAM,
+                self.stream,
+                self.subscription._rabbitmq_reference(),
+            )
+            link.backoff.succeeded()
+            self.dispatch()
+        link.backoff.succeeded()
+        self.drain()
+        self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
+        self.assertIn(
+            "Stored by an earlier attempt", self.deliveries().mapped("response_excerpt")
+        )
+        self.assertExactlyOnceInOrder(read_stream(self.stream))
+
+    def test_broker_restarted_mid_batch_every_event_once_in_order(self):
+        orders = self.confirmed_orders(40)
+        orders[::2]._action_cancel()
+        self.commit_hooks()
+        self.assertEqual(len(self.deliveries()), 60)
+        real = broker.StreamLink._publish
+        batches = []
+        stop = threading.Thread(target=rabbitmqctl, args=("stop_app",))
+
+        async def publish(link, messages, ids, timeout):
+            batches.append(len(ids))
+            if len(batches) == 2:
+                # The broker stops while this batch is on its way.
+                stop.start()
+                while port_open(STREAM_PORT):
+                    await asyncio.sleep(0.05)
+            return await real(link, messages, ids, timeout)
+
+        stopped = False
+        try:
+            with (
+                configured(batch=10),
+                patch.object(broker.StreamLink, "_publish", publish),
+            ):
+                self.dispatch()
+                time.sleep(0.5)
+                self.make_due()
+                self.dispatch()  # down: nothing lost, all waiting
+                stop.join()
+            stopped = True
+        finally:
+            rabbitmqctl("start_app")
+            wait_for_port(STREAM_PORT)
+        self.assertTrue(stopped)
+        waiting = self.deliveries().filtered(lambda d: d.state == "failed")
+        self.assertTrue(waiting, "the restart left deliveries to retry")
+        for link in broker._LINKS.values():
+            link.backoff.succeeded()
+        self.drain()
+        self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
+        self.assertExactlyOnceInOrder(read_stream(self.stream))
+
+    def test_replay_from_offset_and_timestamp(self):
+        self.confirmed_orders(2)
+        self.dispatch()
+        time.sleep(1.5)  # a stream's timestamps are per chunk of messages
+        middle = time.time() - 0.5
+        later = self.confirmed_orders(3)
+        self.dispatch()
+        everything = read_stream(self.stream)
+        self.assertEqual([o for o, _m in everything], [0, 1, 2, 3, 4])
+        self.assertEqual(read_stream(self.stream, offset=3), everything[3:])
+        since = read_stream(self.stream, timestamp=middle)
+        self.assertEqual(
+            [json.loads(m["body"])["data"]["name"] for _o, m in since],
+            later.mapped("name"),
+        )
+
+    def test_the_example_consumer_verifies_and_replays(self):
+        orders = self.confirmed_orders(3)
+        self.dispatch()
+
+        def consume(*args):
+            done = subprocess.run(
+                [sys.executable, str(EXAMPLE), "--stream", self.stream, "--idle", "0.5",
+                 *args],
+                capture_output=True, text=True, timeout=60, check=True,
+            )  # fmt: skip
+            lines = [json.loads(line) for line in done.stdout.splitlines()]
+            return [line["data"]["name"] for line in lines], done.stderr
+
+        names, errors = consume("--secret", SECRET)
+        self.assertEqual(names, orders.mapped("name"))
+        self.assertFalse(errors)
+        self.assertEqual(consume("--secret", SECRET, "--offset", "1")[0], names[1:])
+        names, errors = consume("--secret", "whsec_" + "A" * 32)
+        self.assertEqual(names, [], "a wrong secret verifies nothing")
+        self.assertEqual(errors.count("bad signature: skipped"), 3)
+
+    def test_topic_exchange_routes_by_type_and_aggregate(self):
+        exchange = self.stream
+        self.subscription.rabbitmq_target = broker.EXCHANGE
+        connection = pika.BlockingConnection(pika.URLParameters(URL))
+        self.addCleanup(connection.close)
+        channel = connection.channel()
+        channel.exchange_declare(exchange, "topic", durable=True)
+        self.addCleanup(channel.exchange_delete, exchange)
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        channel.queue_bind(queue, exchange, "order.confirmed.#")
+        orders = self.confirmed_orders(2)
+        self.assertEqual(self.dispatch(), "2 sent, state healthy")
+        got = []
+        for _i in range(2):
+            method, properties, body = channel.basic_get(queue, auto_ack=True)
+            got.append((method.routing_key, properties, body))
+        self.assertEqual(
+            [key for key, _p, _b in got],
+            [f"order.confirmed.sale_order.{o.id}" for o in orders],
+        )
+        for (_key, properties, body), delivery in zip(
+            got, self.deliveries(), strict=True
+        ):
+            self.assertEqual(properties.message_id, delivery.event_id.uuid)
+            self.assertEqual(properties.delivery_mode, 2, "persistent")
+            Webhook(SECRET).verify(body, properties.headers)
+        # No queue takes a cancellation: returned by the broker, kept here.
+        orders[0]._action_cancel()
+        self.commit_hooks()
+        self.dispatch()
+        cancelled = self.deliveries(event_type="order.cancelled")
+        self.assertEqual(cancelled.state, "failed")
+        self.assertIn("no queue is bound", cancelled.last_error)
+        channel.queue_bind(queue, exchange, "order.cancelled.#")
+        self.drain()
+        self.assertEqual(cancelled.state, "delivered")
+
+    def test_broker_down_opens_the_circuit_and_loses_nothing(self):
+        self.subscription.circuit_threshold = 3
+        self.confirmed_orders(5)
+        closed_port = 8459  # of this suite's range: nothing listens there
+        with configured(port=closed_port):
+            self.dispatch()
+        self.assertEqual(self.subscription.state, "paused")
+        exception = self.env["retail.sync.exception"].search(
+            [
+                ("source_model", "=", self.subscription._name),
+                ("source_id", "=", self.subscription.id),
+            ]
+        )
+        self.assertIn(f"rabbitmq-stream://127.0.0.1:{closed_port}/", exception.cause)
+        self.assertFalse(self.deliveries().filtered(lambda d: d.state == "delivered"))
+        self.subscription.action_resume()
+        self.drain()
+        self.assertEqual(len(read_stream(self.stream)), 5)
+
+    def test_settings_that_cannot_work(self):
+        with self.assertRaises(ValidationError):
+            self.subscription.rabbitmq_name = "amq.topic"
+        with self.assertRaises(ValidationError):
+            self.subscription.rabbitmq_name = "two words"
+        self.confirmed_orders(1)
+        with configured(url=""):
+            self.assertEqual(self.dispatch(), "refused: no broker")
+        self.assertEqual(self.subscription.state, "stopped")
+        self.assertIn("retail_outbox_rabbitmq_url", self.subscription.state_reason)
+        self.assertEqual(self.deliveries().state, "pending", "kept")
+        fresh = self.env["retail.event.subscription"].create(
+            {
+                "name": "Stream feed",
+                "backend_id": self.backend.id,
+                "delivery_mode": "rabbitmq",
+                "rabbitmq_name": "retail.events",
+                "event_type_ids": [(6, 0, self.subscription.event_type_ids.ids)],
+            }
+        )
+        self.assertTrue(fresh.signing_secret_is_set, "signed: a secret is generated")

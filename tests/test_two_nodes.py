@@ -1,0 +1,438 @@
+"""Two Odoo nodes (``--workers=2`` each, their own ports) on one database,
+each with queue_job's runner configured, as behind a load balancer.
+
+queue_job 18.0.1.7.0.1 already elects one runner: each runner takes
+PostgreSQL's advisory lock ``PG_ADVISORY_LOCK_ID`` on a connection of its own
+(``jobrunner/runner.py`` ``_acquire_master_lock``) and the others retry every
+``ERROR_RECOVERY_DELAY`` (5 s). These tests show it holds with the suite:
+
+- exactly one runner active; webhooks (each delivery also sent to the other
+  node) and business changes through both nodes: every message processed
+  once, every outbox event delivered once, in order per aggregate; the
+  webhook rate limit holds across both nodes; an endpoint change made on A
+  is seen by B at its next request;
+- A killed with SIGKILL (its runner too) while its worker runs an outbox
+  dispatch job: B's runner takes over within a measured bound, the job A was
+  running is requeued once by the dead-job watcher (lib/dead_jobs.py) and
+  runs on B, and no event is lost.
+"""
+
+import json
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import psycopg2
+import pytest
+from conftest import OdooServer
+from odoo_client import OdooClient
+from test_storefront_system import _tests_after
+from test_webhook_system import SECRET, make_endpoint, post, signed, standard_webhooks
+
+RUNNER_LOCK = 2293787760715711918  # queue_job's jobrunner/runner.py
+DEAD_JOB_INTERVAL = 2
+OPTIONS = {
+    "options": {
+        "retail_dead_job_interval": DEAD_JOB_INTERVAL,
+        "retail_outbox_allow_private_urls": True,
+    }
+}
+# SIGKILL of A to B's runner holding the lock: its next try (every 5 s) and
+# its start-up; the rest is slack for a busy machine.
+TAKEOVER_BOUND = 5 + 10
+PROCESS_TIMEOUT = 60
+
+
+def db_rows(db, query, params=()):
+    with closing(psycopg2.connect(dbname=db)) as cnx, cnx, cnx.cursor() as cr:
+        cr.execute(query, params)
+        return cr.fetchall() if cr.description else []
+
+
+def runner_holders(db):
+    """The pids of the processes holding queue_job's runner lock."""
+    rows = db_rows(
+        db,
+        """SELECT a.application_name FROM pg_locks l
+           JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE l.locktype = 'advisory' AND l.granted
+             AND l.database = (SELECT oid FROM pg_database
+                                WHERE datname = current_database())
+             AND l.classid::bigint = %s AND l.objid::bigint = %s""",
+        [RUNNER_LOCK >> 32, RUNNER_LOCK & 0xFFFFFFFF],
+    )
+    return [int(name.removeprefix("odoo-")) for (name,) in rows]
+
+
+def node_of(pid, nodes):
+    """'a' or 'b': the node whose process group ``pid`` is in."""
+    try:
+        group = os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+    return next(
+        (k for k, n in vars(nodes).items() if n.proc and n.proc.pid == group), None
+    )
+
+
+def active_runner(db, nodes):
+    holders = runner_holders(db)
+    assert len(holders) <= 1, f"more than one runner holds the lock: {holders}"
+    return node_of(holders[0], nodes) if holders else None
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"not within {timeout} s: {what}")
+
+
+class Receiver:
+    """A local receiver of the outbox's webhooks: each one's path, id,
+    aggregate and data, in arrival order; ``delay`` seconds per answer."""
+
+    def __init__(self):
+        self.received = []
+        self.delay = 0.0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                envelope = json.loads(body)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                receiver.received.append(
+                    (
+                        self.path,
+                        self.headers["webhook-id"],
+                        envelope["aggregate"],
+                        envelope["data"],
+                    )
+                )
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a node killed mid-request: its connection is reset
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def nodes(request, odoo_process, odoo_env):
+    """Nodes A and B on the test database; A starts first (its runner takes
+    the lock). The suite's usual server is stopped meanwhile."""
+    odoo_process.stop()
+    log_dir = Path(odoo_env["RETAIL_TEST_ODOO_CONF"]).parent / "test-logs"
+    for name in ("a", "b"):
+        (log_dir / f"node-{name}").mkdir(parents=True, exist_ok=True)
+    pair = SimpleNamespace(
+        **{
+            name: OdooServer(
+                odoo_env["RETAIL_TEST_PYTHON"],
+                odoo_env["RETAIL_TEST_ODOO_CONF"],
+                odoo_env["RETAIL_TEST_DB"],
+                log_dir / f"node-{name}",
+            )
+            for name in ("a", "b")
+        }
+    )
+    try:
+        # A cron thread each, as in production: the outbox's cron wakes
+        # subscriptions whose due deliveries no job waits for.
+        pair.a.start(options=OPTIONS, extra_args=["--max-cron-threads=1"])
+        db = odoo_env["RETAIL_TEST_DB"]
+        wait_until(lambda: active_runner(db, pair) == "a", 30, "A's runner active")
+        pair.b.start(options=OPTIONS, extra_args=["--max-cron-threads=1"])
+        yield pair
+    finally:
+        pair.a.stop()
+        pair.b.stop()
+        if _tests_after(request):
+            odoo_process.start()
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+def setup_backend(admin, receiver, name):
+    """An active backend with a webhook endpoint and a subscription of its
+    product changes to ``receiver``; products to change."""
+    run = uuid.uuid4().hex[:8]
+    backend = admin.call(
+        "retail.backend",
+        "create",
+        {"name": f"{name} {run}", "code": f"tn_{run}", "state": "active"},
+    )
+    token = make_endpoint(
+        admin, backend, name=f"{name} {run}", rate_limit=1000, rate_burst=1000
+    )
+    # Before the subscription: their creation is not what is counted.
+    products = admin.call(
+        "product.product",
+        "create",
+        [
+            {"name": f"{name} {run} {i}", "default_code": f"TN-{run}-{i}"}
+            for i in range(10)
+        ],
+    )
+    types = admin.call(
+        "retail.outbox.event.type", "search", [("code", "=", "product.changed")]
+    )
+    admin.call(
+        "retail.event.subscription",
+        "create",
+        {
+            "name": f"{name} {run}",
+            "backend_id": backend,
+            "url": f"{receiver.url}/{run}",
+            "signing_secret": SECRET,
+            "event_type_ids": [(6, 0, types)],
+        },
+    )
+    return SimpleNamespace(
+        run=run, backend=backend, token=token, products=products, path=f"/events/{run}"
+    )
+
+
+def wait_messages_done(db, delivery_ids):
+    def done():
+        rows = db_rows(
+            db,
+            """SELECT m.delivery_id, m.state, j.state FROM retail_inbound_message m
+               LEFT JOIN queue_job j ON j.uuid = m.job_uuid
+               WHERE m.delivery_id = ANY(%s)""",
+            [list(delivery_ids)],
+        )
+        if len(rows) == len(delivery_ids) and all(
+            (m, j) == ("done", "done") for _d, m, j in rows
+        ):
+            return rows
+        return None
+
+    return wait_until(done, PROCESS_TIMEOUT, "every message processed")
+
+
+def received_events(receiver, shop):
+    """{webhook-id: [(sequence, data), ...]} the receiver got for ``shop``."""
+    got = {}
+    for path, webhook_id, aggregate, data in list(receiver.received):
+        if path == shop.path:
+            got.setdefault(webhook_id, []).append((aggregate["sequence"], data))
+    return got
+
+
+def assert_in_order_per_product(receiver, shop):
+    """The first arrival of each event, per product, in sequence order."""
+    seen, sequences = set(), {}
+    for path, webhook_id, aggregate, data in list(receiver.received):
+        if path == shop.path and webhook_id not in seen:
+            seen.add(webhook_id)
+            sequences.setdefault(data["id"], []).append(aggregate["sequence"])
+    for product, values in sequences.items():
+        assert values == sorted(values), (product, values)
+
+
+def test_one_runner_and_everything_once_across_two_nodes(nodes, odoo_db, receiver):
+    assert active_runner(odoo_db, nodes) == "a"
+    admin_a = OdooClient(nodes.a.url, odoo_db)
+    admin_b = OdooClient(nodes.b.url, odoo_db)
+    shop = setup_backend(admin_a, receiver, "Two nodes")
+    urls = [nodes.a.url, nodes.b.url]
+
+    # Signed webhooks through both nodes, each also sent to the other one.
+    delivery_ids = [f"tn-{shop.run}-{n}" for n in range(30)]
+
+    def post_both(n):
+        body, headers = signed(delivery_ids[n])
+        return [post(urls[(n + k) % 2], shop.token, body, headers).status_code
+                for k in (0, 1)]  # fmt: skip
+
+    # Business changes through both nodes: each product changed four times,
+    # rounds alternating between the nodes.
+    def change(round_):
+        admin = (admin_a, admin_b)[round_ % 2]
+        for product in shop.products:
+            admin.call(
+                "product.product", "write", [product],
+                {"default_code": f"TN-{shop.run}-{product}-r{round_}"},
+            )  # fmt: skip
+
+    with ThreadPoolExecutor(8) as pool:
+        posted = pool.map(post_both, range(len(delivery_ids)))
+        for round_ in range(4):
+            change(round_)
+        statuses = list(posted)
+    assert all(sorted(s) in ([200, 202], [202, 202]) for s in statuses), statuses
+    rows = wait_messages_done(odoo_db, delivery_ids)
+    assert sorted(d for d, _m, _j in rows) == sorted(delivery_ids), "each once"
+
+    expected = 4 * len(shop.products)
+    wait_until(
+        lambda: len(received_events(receiver, shop)) >= expected,
+        PROCESS_TIMEOUT,
+        f"{expected} product.changed events delivered",
+    )
+    got = received_events(receiver, shop)
+    assert len(got) == expected
+    assert all(len(arrivals) == 1 for arrivals in got.values()), "each event once"
+    assert_in_order_per_product(receiver, shop)
+    assert active_runner(odoo_db, nodes) == "a", "still one runner, A's"
+
+    # The rate limit is one bucket for the endpoint, whichever node is asked.
+    limited = make_endpoint(
+        admin_a, shop.backend, name=f"Limited {shop.run}", rate_limit=1, rate_burst=5
+    )
+    started = time.monotonic()
+    with ThreadPoolExecutor(24) as pool:
+        responses = list(
+            pool.map(
+                lambda n: post(urls[n % 2], limited, *signed(f"rl-{shop.run}-{n}")),
+                range(24),
+            )
+        )
+    elapsed = time.monotonic() - started
+    accepted = [r for r in responses if r.status_code == 202]
+    assert len(accepted) + sum(r.status_code == 429 for r in responses) == 24
+    assert 5 <= len(accepted) <= 5 + int(elapsed) + 1, (len(accepted), elapsed)
+
+    # An endpoint changed on A: B's next request sees it (both of its
+    # workers had the endpoint cached).
+    def statuses_on_b(prefix, secret):
+        with ThreadPoolExecutor(8) as pool:
+            return list(
+                pool.map(
+                    lambda n: (
+                        post(
+                            nodes.b.url,
+                            shop.token,
+                            *signed(f"{prefix}-{shop.run}-{n}", secret=secret),
+                        ).status_code
+                    ),
+                    range(8),
+                )
+            )
+
+    assert statuses_on_b("before", SECRET) == [202] * 8
+    new_secret = standard_webhooks.generate_secret()
+    endpoint = admin_a.call(
+        "retail.webhook.endpoint", "search", [("token", "=", shop.token)]
+    )
+    admin_a.call("retail.webhook.endpoint", "write", endpoint, {"secret": new_secret})
+    assert statuses_on_b("old", SECRET) == [401] * 8
+    assert statuses_on_b("new", new_secret) == [202] * 8
+
+
+def test_node_a_killed_mid_load_b_takes_over(nodes, odoo_db, receiver, capsys):
+    assert active_runner(odoo_db, nodes) == "a"
+    admin_b = OdooClient(nodes.b.url, odoo_db)
+    shop = setup_backend(admin_b, receiver, "Failover")
+    # A backlog the receiver takes slowly: A's worker runs the dispatch job
+    # for its whole 10 s when A is killed.
+    receiver.delay = 0.15
+    for round_ in range(10):
+        admin_b.call(
+            "product.product", "write", shop.products,
+            {"default_code": f"TN-{shop.run}-r{round_}"},
+        )  # fmt: skip
+    expected = 10 * len(shop.products)
+
+    def dispatch_running_on_a():
+        rows = db_rows(
+            odoo_db,
+            """SELECT uuid, worker_pid FROM queue_job
+                WHERE state = 'started' AND method_name = '_dispatch'""",
+        )
+        return next((u for u, pid in rows if pid and node_of(pid, nodes) == "a"), None)
+
+    job = wait_until(dispatch_running_on_a, 30, "a dispatch job running on A")
+    time.sleep(1)  # it has sent part of its batch
+    # Messages keep coming, to B, through the failover.
+    delivery_ids = [f"fo-{shop.run}-{n}" for n in range(20)]
+    with ThreadPoolExecutor(4) as pool:
+        killed_at = time.monotonic()
+        nodes.a.kill()
+        [(state,)] = db_rows(
+            odoo_db, "SELECT state FROM queue_job WHERE uuid = %s", [job]
+        )
+        assert state == "started", "A was killed mid-job"
+        posted = list(
+            pool.map(
+                lambda d: post(nodes.b.url, shop.token, *signed(d)).status_code,
+                delivery_ids,
+            )
+        )
+        wait_until(
+            lambda: active_runner(odoo_db, nodes) == "b",
+            TAKEOVER_BOUND,
+            "B's runner active",
+        )
+        takeover = time.monotonic() - killed_at
+    assert posted == [202] * len(delivery_ids)
+    wait_messages_done(odoo_db, delivery_ids)
+
+    def job_done():
+        rows = db_rows(
+            odoo_db,
+            """SELECT j.state, l.kill_count FROM queue_job j
+               LEFT JOIN retail_job_lock l ON l.queue_job_id = j.id
+               WHERE j.uuid = %s""",
+            [job],
+        )
+        return rows[0] if rows and rows[0][0] == "done" else None
+
+    state, kills = wait_until(job_done, PROCESS_TIMEOUT, "A's job run on B")
+    requeued = time.monotonic() - killed_at
+    assert kills == 1, "requeued once"
+    # Deliveries the killed run had claimed may be left without a job (their
+    # rows stay locked until PostgreSQL drops A's connections): the outbox's
+    # cron (every minute) wakes them.
+    wait_until(
+        lambda: len(received_events(receiver, shop)) >= expected,
+        PROCESS_TIMEOUT + 30,
+        f"{expected} events delivered after the failover",
+    )
+    got = received_events(receiver, shop)
+    assert len(got) == expected, "nothing lost"
+    # What A's killed run had sent is sent again (at least once: the
+    # receiver de-duplicates on webhook-id); nothing else is.
+    doubled = sum(len(arrivals) - 1 for arrivals in got.values())
+    assert doubled <= 200, doubled
+    assert_in_order_per_product(receiver, shop)
+    with capsys.disabled():
+        print(
+            f"\nfailover: B's runner active {takeover:.1f} s after A's SIGKILL "
+            f"(bound {TAKEOVER_BOUND} s); A's dispatch job requeued and done "
+            f"{requeued:.1f} s after; {doubled} deliveries sent again"
+        )
