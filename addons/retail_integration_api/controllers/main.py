@@ -72,7 +72,7 @@ def _body(route, httprequest):
     raw = httprequest.get_data()
     try:
         data = json.loads(raw)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # RecursionError: nested too deep
         raise Problem(
             "validation_error",
             "The body is not JSON.",

@@ -76,6 +76,16 @@ class TestOrders(ApiMixin, HttpCase):
             self.call(
                 "POST",
                 "/orders",
+                raw="[" * 200_000 + "]" * 200_000,  # nested too deep to parse
+                headers={"Idempotency-Key": "deep", "Content-Type": "application/json"},
+            ),
+            422,
+            "validation_error",
+        )
+        self.assertProblem(
+            self.call(
+                "POST",
+                "/orders",
                 raw="x" * (1024 * 1024 + 1),
                 headers={"Idempotency-Key": "big", "Content-Type": "application/json"},
             ),
