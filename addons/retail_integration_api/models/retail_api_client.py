@@ -1,15 +1,10 @@
 import ipaddress
-import math
 from collections import namedtuple
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-from odoo.addons.retail_integration_webhook.lib import autocommit
-from odoo.addons.retail_integration_webhook.models.retail_webhook_endpoint import (
-    _NOW,
-    _REFILL,
-)
+from odoo.addons.retail_integration_webhook.lib import buckets
 
 from ..lib import keys
 from ..lib.problems import Problem
@@ -317,28 +312,14 @@ class RetailApiClient(models.Model):
         shared by all workers; 0 if allowed, else seconds to wait."""
         self.ensure_one()
         config = self._config()
-        [(allowed, tokens)] = autocommit.execute(
+        return buckets.take(
             self.env.cr.dbname,
-            f"""
-            INSERT INTO retail_api_client_runtime AS r
-                (client_id, tokens, refilled_at, allowed)
-            VALUES (%(id)s, %(burst)s - 1, {_NOW}, true)
-            ON CONFLICT (client_id) DO UPDATE SET
-                tokens = CASE WHEN {_REFILL} >= 1
-                              THEN {_REFILL} - 1 ELSE {_REFILL} END,
-                allowed = {_REFILL} >= 1,
-                refilled_at = {_NOW}
-            RETURNING allowed, tokens
-            """,
-            {
-                "id": self.id,
-                "burst": float(config.rate_burst),
-                "rate": config.rate_limit,
-            },
+            "retail_api_client_runtime",
+            "client_id",
+            self.id,
+            config.rate_limit,
+            config.rate_burst,
         )
-        if allowed:
-            return 0
-        return max(1, math.ceil((1 - tokens) / config.rate_limit))
 
     def _allowed_warehouses(self):
         self.ensure_one()

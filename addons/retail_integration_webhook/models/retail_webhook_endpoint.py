@@ -1,5 +1,4 @@
 import logging
-import math
 import secrets
 import time
 import uuid
@@ -9,7 +8,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import config
 
-from ..lib import autocommit, schemes
+from ..lib import autocommit, buckets, schemes
 from ..lib.ratelog import RateLimitedLog
 from ..lib.request import Outcome, body_digest
 
@@ -17,12 +16,6 @@ _logger = logging.getLogger(__name__)
 _rejection_log = RateLimitedLog(interval=60)
 
 ROUTE = "/retail/webhook/"
-_NOW = "(clock_timestamp() at time zone 'UTC')"
-# The bucket's tokens now: what it had, refilled at the rate since, capped.
-_REFILL = (
-    "LEAST(%(burst)s, r.tokens + %(rate)s * "
-    f"EXTRACT(EPOCH FROM {_NOW} - r.refilled_at))"
-)
 JSON_TYPES = ("application/json",)
 
 
@@ -589,33 +582,17 @@ class RetailWebhookEndpoint(models.Model):
         return autocommit.execute(self.env.cr.dbname, query, params)
 
     def _take_rate_token(self):
-        """Token bucket shared by all workers; 0 if allowed, else seconds to wait.
-
-        One statement: in READ COMMITTED, ON CONFLICT DO UPDATE waits for a
-        concurrent request's update and computes from its result.
-        """
+        """Token bucket shared by all workers (lib/buckets.py); 0 if allowed,
+        else seconds to wait."""
         self.ensure_one()
-        [(allowed, tokens)] = self._runtime_execute(
-            f"""
-            INSERT INTO retail_webhook_endpoint_runtime AS r
-                (endpoint_id, tokens, refilled_at, allowed)
-            VALUES (%(id)s, %(burst)s - 1, {_NOW}, true)
-            ON CONFLICT (endpoint_id) DO UPDATE SET
-                tokens = CASE WHEN {_REFILL} >= 1
-                              THEN {_REFILL} - 1 ELSE {_REFILL} END,
-                allowed = {_REFILL} >= 1,
-                refilled_at = {_NOW}
-            RETURNING allowed, tokens
-            """,
-            {
-                "id": self.id,
-                "burst": float(self.rate_burst),
-                "rate": self.rate_limit,
-            },
+        return buckets.take(
+            self.env.cr.dbname,
+            "retail_webhook_endpoint_runtime",
+            "endpoint_id",
+            self.id,
+            self.rate_limit,
+            self.rate_burst,
         )
-        if allowed:
-            return 0
-        return max(1, math.ceil((1 - tokens) / self.rate_limit))
 
     def _note_rejection(self, code):
         self.ensure_one()
