@@ -12,7 +12,8 @@ PostgreSQL's advisory lock ``PG_ADVISORY_LOCK_ID`` on a connection of its own
   webhook rate limit holds across both nodes; an endpoint change made on A
   is seen by B at its next request;
 - A killed with SIGKILL (its runner too) while its worker runs an outbox
-  dispatch job: B's runner takes over within a measured bound, the job A was
+  dispatch job (held mid-request by the receiver, while business changes
+  keep committing on B): B's runner takes over within a measured bound, the job A was
   running is requeued once by the dead-job watcher (lib/dead_jobs.py) and
   runs on B, and no event is lost.
 """
@@ -99,11 +100,16 @@ def wait_until(predicate, timeout, what):
 
 class Receiver:
     """A local receiver of the outbox's webhooks: each one's path, id,
-    aggregate and data, in arrival order; ``delay`` seconds per answer."""
+    aggregate and data, in arrival order; ``delay`` seconds per answer.
+    While ``gate`` is clear, requests wait before being read (``waiting``
+    counts them)."""
 
     def __init__(self):
         self.received = []
         self.delay = 0.0
+        self.gate = threading.Event()
+        self.gate.set()
+        self.waiting = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -111,6 +117,10 @@ class Receiver:
             disable_nagle_algorithm = True
 
             def do_POST(self):
+                if not receiver.gate.is_set():
+                    receiver.waiting += 1
+                    receiver.gate.wait(60)
+                    receiver.waiting -= 1
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 envelope = json.loads(body)
                 if receiver.delay:
@@ -358,9 +368,11 @@ def test_node_a_killed_mid_load_b_takes_over(nodes, odoo_db, receiver, capsys):
     assert active_runner(odoo_db, nodes) == "a"
     admin_b = OdooClient(nodes.b.url, odoo_db)
     shop = setup_backend(admin_b, receiver, "Failover")
-    # A backlog the receiver takes slowly: A's worker runs the dispatch job
-    # for its whole 10 s when A is killed.
+    # A backlog the receiver takes slowly; its gate holds the first requests
+    # so that A's worker is provably mid-job (waiting for an answer) when A
+    # is killed, however fast the machine.
     receiver.delay = 0.15
+    receiver.gate.clear()
     for round_ in range(10):
         admin_b.call(
             "product.product", "write", shop.products,
@@ -376,29 +388,32 @@ def test_node_a_killed_mid_load_b_takes_over(nodes, odoo_db, receiver, capsys):
         )
         return next((u for u, pid in rows if pid and node_of(pid, nodes) == "a"), None)
 
-    job = wait_until(dispatch_running_on_a, 30, "a dispatch job running on A")
-    time.sleep(1)  # it has sent part of its batch
+    try:
+        job = wait_until(dispatch_running_on_a, 30, "a dispatch job running on A")
+        wait_until(lambda: receiver.waiting, 30, "a delivery waiting at the gate")
+        time.sleep(0.5)  # A's job has sent its request; it cannot finish
+        assert dispatch_running_on_a() == job, "A's job waits at the gate"
+        killed_at = time.monotonic()
+        nodes.a.kill()
+    finally:
+        receiver.gate.set()
+    [(state,)] = db_rows(odoo_db, "SELECT state FROM queue_job WHERE uuid = %s", [job])
+    assert state == "started", "A was killed mid-job"
     # Messages keep coming, to B, through the failover.
     delivery_ids = [f"fo-{shop.run}-{n}" for n in range(20)]
     with ThreadPoolExecutor(4) as pool:
-        killed_at = time.monotonic()
-        nodes.a.kill()
-        [(state,)] = db_rows(
-            odoo_db, "SELECT state FROM queue_job WHERE uuid = %s", [job]
-        )
-        assert state == "started", "A was killed mid-job"
         posted = list(
             pool.map(
                 lambda d: post(nodes.b.url, shop.token, *signed(d)).status_code,
                 delivery_ids,
             )
         )
-        wait_until(
-            lambda: active_runner(odoo_db, nodes) == "b",
-            TAKEOVER_BOUND,
-            "B's runner active",
-        )
-        takeover = time.monotonic() - killed_at
+    wait_until(
+        lambda: active_runner(odoo_db, nodes) == "b",
+        TAKEOVER_BOUND,
+        "B's runner active",
+    )
+    takeover = time.monotonic() - killed_at
     assert posted == [202] * len(delivery_ids)
     wait_messages_done(odoo_db, delivery_ids)
 

@@ -62,10 +62,15 @@ class RetailEventSubscription(models.Model):
             )._dispatch()
 
     def _lock(self):
-        """Take this subscription for the transaction; False if a dispatcher has it."""
+        """Take this subscription for the transaction; False if a dispatcher has it.
+
+        NO KEY UPDATE, not UPDATE: a business transaction inserting a
+        delivery takes KEY SHARE on its subscription (the foreign key), which
+        FOR UPDATE would block for the whole run, and fail with a
+        serialization error once the run commits."""
         self.env.cr.execute(
             "SELECT id FROM retail_event_subscription WHERE id = %s "
-            "FOR UPDATE SKIP LOCKED",
+            "FOR NO KEY UPDATE SKIP LOCKED",
             [self.id],
         )
         return bool(self.env.cr.fetchone())
