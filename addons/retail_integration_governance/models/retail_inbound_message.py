@@ -1,12 +1,8 @@
-import logging
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import pii
 from . import pii_retention
-
-_logger = logging.getLogger(__name__)
 
 
 class RetailInboundMessage(models.Model):
@@ -55,14 +51,18 @@ class RetailInboundMessage(models.Model):
         transaction; the cron runs again at once while batches are full.
         Messages still waiting (received, queued, processing) are left whole:
         they are yet to be imported."""
-        self.env.flush_all()
-        params = pii_retention.cutoffs(self.env)
-        params["batch"] = batch
-        cr = self.env.cr
         cutoff = pii_retention.cutoff_sql(
             "COALESCE(e.data_classification, b.data_classification)"
         )
-        cr.execute(
+
+        def mask(row):
+            message_id, body, provider, topic = row
+            masked, count = pii.mask_json(body, pii.field_list(provider, topic))
+            return message_id, (masked,), count
+
+        return pii_retention.mask_batch(
+            self,
+            batch,
             f"""
             SELECT m.id, m.body, b.provider, m.topic
               FROM retail_inbound_message m
@@ -76,33 +76,12 @@ class RetailInboundMessage(models.Model):
              LIMIT %(batch)s
                FOR UPDATE OF m SKIP LOCKED
             """,
-            params,
+            mask,
+            """
+            UPDATE retail_inbound_message m
+               SET body = v.body, pii_masked_count = v.n, pii_masked_at = %s
+              FROM unnest(%s::int[], %s::text[], %s::int[]) AS v(id, body, n)
+             WHERE m.id = v.id
+            """,
+            "retail_integration_governance.ir_cron_mask_inbound_pii",
         )
-        rows = cr.fetchall()
-        ids, bodies, counts = [], [], []
-        for message_id, body, provider, topic in rows:
-            masked, count = pii.mask_json(body, pii.field_list(provider, topic))
-            ids.append(message_id)
-            bodies.append(masked)
-            counts.append(count)
-        if ids:
-            cr.execute(
-                """
-                UPDATE retail_inbound_message m
-                   SET body = v.body, pii_masked_count = v.n, pii_masked_at = %s
-                  FROM unnest(%s::int[], %s::text[], %s::int[]) AS v(id, body, n)
-                 WHERE m.id = v.id
-                """,
-                [fields.Datetime.now(), ids, bodies, counts],
-            )
-            self.invalidate_model(["body", "pii_masked_count", "pii_masked_at"])
-        if len(ids) == batch:
-            self.env.ref(
-                "retail_integration_governance.ir_cron_mask_inbound_pii"
-            )._trigger()
-        _logger.info(
-            "PII masking: %s inbound messages checked, %s values masked",
-            len(ids),
-            sum(counts),
-        )
-        return len(ids), sum(counts)

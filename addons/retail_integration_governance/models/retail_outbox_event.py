@@ -1,13 +1,10 @@
 import json
-import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import pii
 from . import pii_retention
-
-_logger = logging.getLogger(__name__)
 
 
 class RetailOutboxEvent(models.Model):
@@ -37,12 +34,24 @@ class RetailOutboxEvent(models.Model):
         are all dead past the retention of the strictest class among their
         subscriptions. An event with a delivery still to send is left whole:
         the receiver gets what happened."""
-        self.env.flush_all()
-        params = pii_retention.cutoffs(self.env)
-        params["batch"] = batch
-        cr = self.env.cr
         cutoff = pii_retention.cutoff_sql("s.data_classification")
-        cr.execute(
+        spec = pii.FIELD_LISTS["outbox"]
+
+        def mask(row):
+            event_id, payload, extra = row
+            masked, count = spec.mask(payload)
+            masked_extra, extra_count = spec.mask(extra)
+            return (
+                event_id,
+                tuple(
+                    None if m is None else json.dumps(m) for m in (masked, masked_extra)
+                ),
+                count + extra_count,
+            )
+
+        return pii_retention.mask_batch(
+            self,
+            batch,
             f"""
             SELECT e.id, e.payload, e.extra_payloads
               FROM retail_outbox_event e
@@ -60,44 +69,18 @@ class RetailOutboxEvent(models.Model):
              LIMIT %(batch)s
                FOR UPDATE OF e SKIP LOCKED
             """,
-            params,
+            mask,
+            """
+            UPDATE retail_outbox_event e
+               SET payload = v.payload::jsonb,
+                   extra_payloads = v.extra::jsonb,
+                   pii_masked_count = v.n, pii_masked_at = %s
+              FROM unnest(%s::int[], %s::text[], %s::text[], %s::int[])
+                   AS v(id, payload, extra, n)
+             WHERE e.id = v.id
+            """,
+            "retail_integration_governance.ir_cron_mask_outbox_pii",
         )
-        rows = cr.fetchall()
-        spec = pii.FIELD_LISTS["outbox"]
-        ids, payloads, extras, counts = [], [], [], []
-        for event_id, payload, extra in rows:
-            masked, count = spec.mask(payload)
-            masked_extra, extra_count = spec.mask(extra)
-            ids.append(event_id)
-            payloads.append(None if masked is None else json.dumps(masked))
-            extras.append(None if masked_extra is None else json.dumps(masked_extra))
-            counts.append(count + extra_count)
-        if ids:
-            cr.execute(
-                """
-                UPDATE retail_outbox_event e
-                   SET payload = v.payload::jsonb,
-                       extra_payloads = v.extra::jsonb,
-                       pii_masked_count = v.n, pii_masked_at = %s
-                  FROM unnest(%s::int[], %s::text[], %s::text[], %s::int[])
-                       AS v(id, payload, extra, n)
-                 WHERE e.id = v.id
-                """,
-                [fields.Datetime.now(), ids, payloads, extras, counts],
-            )
-            self.invalidate_model(
-                ["payload", "extra_payloads", "pii_masked_count", "pii_masked_at"]
-            )
-        if len(ids) == batch:
-            self.env.ref(
-                "retail_integration_governance.ir_cron_mask_outbox_pii"
-            )._trigger()
-        _logger.info(
-            "PII masking: %s outbox events checked, %s values masked",
-            len(ids),
-            sum(counts),
-        )
-        return len(ids), sum(counts)
 
 
 class RetailOutboxDelivery(models.Model):

@@ -40,22 +40,33 @@ class RetailEventSubscription(models.Model):
     )
 
 
+class SquareTransport(transports.Transport):
+    """What both Square transports share: a Square backend's events only,
+    sent to ``path`` of its API."""
+
+    api_label = ""  # the API's name, as the delivery mode shows it
+    path = ""
+
+    def check(self, subscription):
+        if subscription.backend_id.provider != "square":
+            return subscription.env._(
+                "The %(api)s takes a Square backend's events.", api=self.api_label
+            )
+        return None
+
+    def target(self, subscription):
+        return f"{subscription.backend_id.pos_api_url}{self.path}"
+
+
 @transports.register(SQUARE_INVENTORY)
-class SquareInventoryTransport(transports.Transport):
+class SquareInventoryTransport(SquareTransport):
     """Stock levels of the stores' warehouses to Square's Inventory API: a
     physical count per (item variation, location), one BatchChangeInventory
     call per batch. The variation of a product is the one Square named when
     its orders were imported (an external reference of the backend)."""
 
-    def check(self, subscription):
-        if subscription.backend_id.provider != "square":
-            return subscription.env._(
-                "The Square Inventory API takes a Square backend's events."
-            )
-        return None
-
-    def target(self, subscription):
-        return f"{subscription.backend_id.pos_api_url}/v2/inventory"
+    api_label = "Square Inventory API"
+    path = "/v2/inventory"
 
     def deliver(self, subscription, deliveries, session, secrets):
         backend = subscription.backend_id
@@ -115,21 +126,14 @@ class SquareInventoryTransport(transports.Transport):
 
 
 @transports.register(SQUARE_CATALOG)
-class SquareCatalogTransport(transports.Transport):
+class SquareCatalogTransport(SquareTransport):
     """New and changed products and their prices to Square's Catalog API: a
     batch's products (each once, however many of its events the batch holds)
     in BatchUpsertCatalogObjects calls, an ITEM with its ITEM_VARIATION
     per product, priced per store (``retail.backend._pos_square_push_catalog``)."""
 
-    def check(self, subscription):
-        if subscription.backend_id.provider != "square":
-            return subscription.env._(
-                "The Square Catalog API takes a Square backend's events."
-            )
-        return None
-
-    def target(self, subscription):
-        return f"{subscription.backend_id.pos_api_url}/v2/catalog"
+    api_label = "Square Catalog API"
+    path = "/v2/catalog"
 
     def deliver(self, subscription, deliveries, session, secrets):
         backend = subscription.backend_id
