@@ -42,7 +42,8 @@ class RetailEventSubscription(models.Model):
 
 class SquareTransport(transports.Transport):
     """What both Square transports share: a Square backend's events only,
-    sent to ``path`` of its API."""
+    sent to ``path`` of its API in one call per batch (``_prepare``), each
+    delivery recorded with that call's outcome, or as skipped."""
 
     api_label = ""  # the API's name, as the delivery mode shows it
     path = ""
@@ -57,6 +58,40 @@ class SquareTransport(transports.Transport):
     def target(self, subscription):
         return f"{subscription.backend_id.pos_api_url}{self.path}"
 
+    def _prepare(self, subscription, deliveries):
+        """({delivery id: why nothing is sent for it}, the call sending the
+        others: a function of a ``SquareClient``, or None)."""
+        raise NotImplementedError
+
+    def deliver(self, subscription, deliveries, session, secrets):
+        backend = subscription.backend_id
+        skipped, send = self._prepare(subscription, deliveries)
+        started = time.monotonic()
+        outcome, status = retry.Outcome(retry.DELIVERED, "HTTP 200"), 200
+        if send:
+            client = SquareClient(
+                backend.pos_api_url, backend._get_secret("api_secret"), session
+            )
+            try:
+                send(client)
+            except (ApiError, MappingError, ssrf.UnsafeURL) as err:
+                outcome = _failure(err)
+                status = getattr(err, "status", 502)
+        latency = int((time.monotonic() - started) * 1000)
+        for delivery in deliveries:
+            reason = skipped.get(delivery.id)
+            yield (
+                delivery,
+                retry.Outcome(retry.DELIVERED, reason) if reason else outcome,
+                {
+                    "attempts": delivery.attempts + 1,
+                    "last_attempt": fields.Datetime.now(),
+                    "last_status_code": None if reason else status,
+                    "response_excerpt": excerpt(reason or outcome.reason),
+                    "latency_ms": latency,
+                },
+            )
+
 
 @transports.register(SQUARE_INVENTORY)
 class SquareInventoryTransport(SquareTransport):
@@ -68,7 +103,7 @@ class SquareInventoryTransport(SquareTransport):
     api_label = "Square Inventory API"
     path = "/v2/inventory"
 
-    def deliver(self, subscription, deliveries, session, secrets):
+    def _prepare(self, subscription, deliveries):
         backend = subscription.backend_id
         locations = {}
         for store in backend.pos_store_ids:
@@ -95,34 +130,13 @@ class SquareInventoryTransport(SquareTransport):
                 continue
             for location in stores:
                 counts.append((variation, location, data["free_qty"]))
-        started = time.monotonic()
-        outcome, status = retry.Outcome(retry.DELIVERED, "HTTP 200"), 200
-        if counts:
-            client = SquareClient(
-                backend.pos_api_url, backend._get_secret("api_secret"), session
-            )
-            try:
-                client.physical_counts(
-                    counts,
-                    f"odoo-{subscription.id}-{deliveries[:1].id}",
-                    fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                )
-            except ApiError as err:
-                outcome, status = _failure(err), err.status
-        latency = int((time.monotonic() - started) * 1000)
-        for delivery in deliveries:
-            reason = skipped.get(delivery.id)
-            yield (
-                delivery,
-                retry.Outcome(retry.DELIVERED, reason) if reason else outcome,
-                {
-                    "attempts": delivery.attempts + 1,
-                    "last_attempt": fields.Datetime.now(),
-                    "last_status_code": None if reason else status,
-                    "response_excerpt": excerpt(reason or outcome.reason),
-                    "latency_ms": latency,
-                },
-            )
+        if not counts:
+            return skipped, None
+        return skipped, lambda client: client.physical_counts(
+            counts,
+            f"odoo-{subscription.id}-{deliveries[:1].id}",
+            fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
 
 
 @transports.register(SQUARE_CATALOG)
@@ -135,7 +149,7 @@ class SquareCatalogTransport(SquareTransport):
     api_label = "Square Catalog API"
     path = "/v2/catalog"
 
-    def deliver(self, subscription, deliveries, session, secrets):
+    def _prepare(self, subscription, deliveries):
         backend = subscription.backend_id
         Product = subscription.env["product.product"].with_context(active_test=False)
         # Each product once, however many of its events the batch holds.
@@ -161,28 +175,6 @@ class SquareCatalogTransport(SquareTransport):
                     "Not sent to Square: the product is archived, deleted or "
                     "has no SKU (Internal Reference)."
                 )
-        started = time.monotonic()
-        outcome, status = retry.Outcome(retry.DELIVERED, "HTTP 200"), 200
-        if sent:
-            client = SquareClient(
-                backend.pos_api_url, backend._get_secret("api_secret"), session
-            )
-            try:
-                backend._pos_square_push_catalog(sent, client)
-            except (ApiError, MappingError, ssrf.UnsafeURL) as err:
-                outcome = _failure(err)
-                status = getattr(err, "status", 502)
-        latency = int((time.monotonic() - started) * 1000)
-        for delivery in deliveries:
-            reason = skipped.get(delivery.id)
-            yield (
-                delivery,
-                retry.Outcome(retry.DELIVERED, reason) if reason else outcome,
-                {
-                    "attempts": delivery.attempts + 1,
-                    "last_attempt": fields.Datetime.now(),
-                    "last_status_code": None if reason else status,
-                    "response_excerpt": excerpt(reason or outcome.reason),
-                    "latency_ms": latency,
-                },
-            )
+        if not sent:
+            return skipped, None
+        return skipped, lambda client: backend._pos_square_push_catalog(sent, client)
