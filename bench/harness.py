@@ -125,7 +125,10 @@ class BenchOdoo:
         cmd = [
             sys.executable, str(ODOO_BIN), "-c", str(self.conf), "-d", self.db,
             "--workers=2", "--max-cron-threads=0", "--http-interface=127.0.0.1",
-            f"--http-port={self.port}", *extra,
+            f"--http-port={self.port}",
+            # the websocket (gevent) process must not collide with another
+            # server's on the default 8072
+            f"--gevent-port={free_port()}", *extra,
         ]  # fmt: skip
         log = open(self.dir / "server.log", "ab")  # noqa: SIM115 - lives with the server
         self.proc = subprocess.Popen(

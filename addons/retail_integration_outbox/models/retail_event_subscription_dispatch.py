@@ -17,6 +17,8 @@ from ..transports.webhook import allow_private_urls
 _SESSIONS = {}
 
 DISPATCH_SECONDS = 10  # a dispatch job re-enqueues itself after this long
+# A job that finds the subscription taken looks again after this long.
+LOCK_RETRY_SECONDS = 5
 
 
 def _config_int(name, default):
@@ -102,7 +104,14 @@ class RetailEventSubscription(models.Model):
             return "stopped: waits for Resume"
         if not sub._lock():
             # The holder looks for deliveries committed after it began before
-            # it ends (``_schedule_next``): this job's are not left behind.
+            # it ends (``_schedule_next``): this job's are not left behind,
+            # unless the holder died (a node killed). A look a few seconds
+            # later (one waiting job at most: the ``:later`` identity key)
+            # finds the subscription free once PostgreSQL has ended the dead
+            # holder's transaction, instead of the per-minute cron.
+            sub._enqueue_dispatch(
+                eta=fields.Datetime.now() + timedelta(seconds=LOCK_RETRY_SECONDS)
+            )
             return "another dispatcher is running"
         seen = sub._last_delivery_id()
         later = sub._resume_at()

@@ -696,3 +696,19 @@ class TestDispatch(OutboxCase):
         self.assertFalse(self.waiting_jobs())
         self.env["retail.event.subscription"]._cron_dispatch_due()
         self.assertFalse(self.waiting_jobs())
+
+    def test_a_taken_subscription_is_looked_at_again_soon(self):
+        """A run that finds the subscription taken (by a node that may have
+        died with it) leaves a run a few seconds later, not the minute cron."""
+        self.only("order.confirmed")
+        self.confirm_orders(1)
+        self.waiting_jobs().button_done()
+        Subscription = type(self.subscription)
+        with patch.object(Subscription, "_lock", return_value=False):
+            self.assertEqual(self.dispatch(), "another dispatcher is running")
+            self.assertEqual(self.dispatch(), "another dispatcher is running")
+        later = self.waiting_jobs()
+        self.assertEqual(len(later), 1, "one waiting run, however many found it")
+        self.assertTrue(later.identity_key.endswith(":later"))
+        self.assertSoon(later.eta, 5, slack=2)
+        self.assertEqual(self.dispatch(), "1 sent, state healthy")
