@@ -9,10 +9,13 @@ path, audit), beside the same orders imported by direct ORM calls in this
 process (target >= 0.8).
 
     python3 bench/api_stock.py [--requests 2000] [--concurrency 8] [--orders 60]
+
+The database is named ``$API_BENCH_DB_PREFIX<pid>`` (default ``retail_bench_``).
 """
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -179,7 +182,11 @@ def main():
     parser.add_argument("--orders", type=int, default=60)
     args = parser.parse_args()
     # Root channel capacity 0: no job runner taking the same 2 workers.
-    odoo = BenchOdoo(["retail_integration_api", "retail_bench_noop"], channels="root:0")
+    odoo = BenchOdoo(
+        ["retail_integration_api", "retail_bench_noop"],
+        channels="root:0",
+        db_prefix=os.environ.get("API_BENCH_DB_PREFIX", "retail_bench_"),
+    )
     try:
         print(f"installing on {odoo.db}: {odoo.install():.0f} s")
         key, skus, backend_id, currency = prepare(odoo)

@@ -114,11 +114,26 @@ def commit_changes(bench, product_ids, batch, suffix):
     return committed
 
 
-def wait_for(arrivals, count, timeout):
+STALL = 5  # seconds without an arrival before the bench wakes the dispatcher
+
+
+def wait_for(bench, arrivals, count, timeout):
+    """``arrivals()`` once it holds ``count``, and how often the dispatcher
+    had to be woken as the per-minute cron wakes it (this server runs
+    without cron): a commit whose dispatch job found the subscription taken
+    waits for the holder's follow-up, which may miss it."""
     deadline = time.time() + timeout
-    while len(arrivals()) < count and time.time() < deadline:
+    seen, since, wakes = len(arrivals()), time.time(), 0
+    while seen < count and time.time() < deadline:
         time.sleep(0.2)
-    return arrivals()
+        now = len(arrivals())
+        if now != seen:
+            seen, since = now, time.time()
+        elif time.time() - since > STALL:
+            with bench.env() as env:
+                env["retail.event.subscription"]._cron_dispatch_due()
+            wakes, since = wakes + 1, time.time()
+    return arrivals(), wakes
 
 
 def measure(label, bench, code, arrivals, product_ids, args, suffix):
@@ -126,7 +141,7 @@ def measure(label, bench, code, arrivals, product_ids, args, suffix):
     total = len(product_ids)
     before = len(arrivals())
     committed = commit_changes(bench, product_ids, args.batch, f"{suffix}-live")
-    got = wait_for(arrivals, before + total, args.timeout)
+    got, wakes = wait_for(bench, arrivals, before + total, args.timeout)
     live = [v for v in got.values() if v[1]["data"]["sku"].endswith(f"{suffix}-live")]
     lags = [when - committed[env["data"]["id"]] for when, env in live]
     first = min(committed.values())
@@ -138,7 +153,8 @@ def measure(label, bench, code, arrivals, product_ids, args, suffix):
         f"{len(live) / (last - first):.0f} events/s from first commit to last "
         f"{'confirm' if code == 'mq' else 'receipt'}; "
         f"lag p50 {percentile(lags, 0.5) * 1000:.0f} ms, "
-        f"p99 {percentile(lags, 0.99) * 1000:.0f} ms"
+        f"p99 {percentile(lags, 0.99) * 1000:.0f} ms; dispatcher woken by the "
+        f"bench {wakes} times"
     )
     with bench.env() as env:
         env["retail.backend"].search([("code", "=", code)]).action_pause()
@@ -150,12 +166,13 @@ def measure(label, bench, code, arrivals, product_ids, args, suffix):
             [("backend_id.code", "=", code)]
         )._enqueue_dispatch()
     resumed = time.time()
-    got = wait_for(arrivals, before + total, args.timeout)
+    got, wakes = wait_for(bench, arrivals, before + total, args.timeout)
     drained = [when for when, _e in got.values() if when >= resumed]
     rate = len(drained) / (max(drained) - resumed) if drained else 0
     print(
         f"{label} backlog of {total}: {len(drained)} relayed in "
         f"{max(drained, default=resumed) - resumed:.2f} s: {rate:.0f} events/s"
+        + (f" (dispatcher woken by the bench {wakes} times)" if wakes else "")
     )
     return rate
 

@@ -211,13 +211,13 @@ class RetailApiController(http.Controller):
         response = self._response(status, body, headers, audit)
         audit["status"] = response.status_code
         audit["latency_ms"] = (time.perf_counter() - started) * 1000
-        if httprequest.method in ("GET", "HEAD"):
-            # A read writes only its audit row: its commit need not wait for
-            # the disk (a crash may lose the last fraction of a second of read
-            # audit rows, never a write's).
-            request.env.cr.execute("SET LOCAL synchronous_commit TO OFF")
-        # sudo: auth='none'; the audit row is the API's own bookkeeping
-        request.env["retail.api.call"].sudo()._record(audit)
+        # sudo: auth='none'; the audit row is the API's own bookkeeping. A
+        # read writes only its audit row: its commit need not wait for the
+        # disk (a crash may lose the last fraction of a second of read audit
+        # rows, never a write's).
+        request.env["retail.api.call"].sudo()._record(
+            audit, wait_for_disk=httprequest.method not in ("GET", "HEAD")
+        )
         return response
 
     def _serve(self, route, params, audit, headers):

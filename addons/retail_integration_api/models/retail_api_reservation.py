@@ -67,7 +67,9 @@ class RetailApiReservation(models.Model):
         and the company is part of the query."""
         self.env["product.product"].check_access("read")
         self.env["stock.quant"].check_access("read")
-        self.env["retail.api.reservation.line"].flush_model()
+        self.env["retail.api.reservation.line"].flush_model(
+            ["state", "warehouse_id", "product_id", "quantity"]
+        )
         self.env.cr.execute(
             """
             WITH p AS (

@@ -2,8 +2,10 @@
 stream or topic exchange with the webhook's body and signed headers, marked
 delivered once the broker confirms it."""
 
+import logging
 import time
 
+import psycopg2
 from psycopg2.extras import execute_values
 
 from odoo import api, fields, models
@@ -15,12 +17,15 @@ from odoo.addons.retail_integration_outbox.transports.webhook import USER_AGENT
 
 from ..lib import broker
 
+_logger = logging.getLogger(__name__)
+
 RABBITMQ = "rabbitmq"
 
 # The publishing id each stream delivery was last sent with, written (and
 # committed) before it is sent: a crash or a lost confirm cannot make the
-# next attempt send it a second time (see ``_settle``). ``stored``: NULL
-# until the broker's last publishing id tells.
+# next attempt send it a second time (see ``_settle``). ``stored``: what the
+# broker answered, NULL until it did (or its last publishing id tells).
+# ``replay_count``: the delivery's, when numbered; a replay is sent anew.
 PUBLICATION_TABLE = """
 CREATE TABLE IF NOT EXISTS retail_outbox_rabbitmq_publication (
     delivery_id integer PRIMARY KEY,
@@ -28,6 +33,8 @@ CREATE TABLE IF NOT EXISTS retail_outbox_rabbitmq_publication (
     publishing_id bigint NOT NULL,
     stored boolean
 );
+ALTER TABLE retail_outbox_rabbitmq_publication
+    ADD COLUMN IF NOT EXISTS replay_count integer NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS retail_outbox_rabbitmq_publication_unsettled
     ON retail_outbox_rabbitmq_publication (subscription_id) WHERE stored IS NULL;
 CREATE SEQUENCE IF NOT EXISTS retail_outbox_rabbitmq_publishing_seq;
@@ -145,7 +152,8 @@ class RabbitTransport(transports.Transport):
             subscription._rabbitmq_reference(),
         )
         started = time.perf_counter()
-        messages = [message(d, subscription, secrets) for d in deliveries]
+        specs = subscription.env["retail.outbox.event.type"]._specs()
+        messages = [message(d, subscription, secrets, specs) for d in deliveries]
         try:
             if kind == broker.STREAM:
                 results = self._publish_stream(subscription, deliveries, messages, link)
@@ -176,7 +184,7 @@ class RabbitTransport(transports.Transport):
     def _publish_stream(self, subscription, deliveries, messages, link):
         """Publish to the stream what it does not hold yet; return each
         delivery's ``(kind, reason)``."""
-        stored = self._settle(subscription, link)
+        stored = self._settle(subscription, link, deliveries)
         results = {
             d.id: (broker.CONFIRMED, subscription.env._("Stored by an earlier attempt"))
             for d in deliveries
@@ -192,31 +200,19 @@ class RabbitTransport(transports.Transport):
             answers = link.publish([m for _d, m in pending], ids, subscription.timeout)
             for (delivery, _m), answer in zip(pending, answers, strict=True):
                 results[delivery.id] = answer
-        # Settled for good: confirmed ones are no longer looked up; a refused
-        # one gets a new number next time (the broker never stored it).
-        cr = subscription.env.cr
+            self._answered(subscription, results)
         done = [i for i, (k, _r) in results.items() if k == broker.CONFIRMED]
-        refused = [i for i, (k, _r) in results.items() if k == broker.REFUSED]
         if done:
-            cr.execute(
-                "DELETE FROM retail_outbox_rabbitmq_publication "
-                "WHERE delivery_id = ANY(%s)",
-                [done],
-            )
-        if refused:
-            cr.execute(
-                "UPDATE retail_outbox_rabbitmq_publication SET stored = FALSE "
-                "WHERE delivery_id = ANY(%s)",
-                [refused],
-            )
+            self._forget_after_commit(subscription, done)
         return [results[d.id] for d in deliveries]
 
-    def _settle(self, subscription, link):
-        """Tell which of the subscription's earlier sends the broker stored,
-        before anything new is sent: those not above its last publishing id
-        for this producer name (a stream stores a producer's messages in
-        order; a refused one is marked as such). Return {delivery id: stored}
-        of the subscription's publications."""
+    def _settle(self, subscription, link, deliveries):
+        """Which of ``deliveries`` an earlier attempt stored in the stream:
+        {delivery id: stored} of those numbered before (in their current
+        replay). Sends with no answer (a lost confirm, a crash) are settled
+        first, before anything new is sent: stored if not above the broker's
+        last publishing id for this producer name (a stream stores a
+        producer's messages in order)."""
         with subscription.env.registry.cursor() as cr:
             cr.execute(
                 "SELECT 1 FROM retail_outbox_rabbitmq_publication "
@@ -232,11 +228,13 @@ class RabbitTransport(transports.Transport):
                     [last, subscription.id],
                 )
             cr.execute(
-                "SELECT delivery_id, stored FROM retail_outbox_rabbitmq_publication "
-                "WHERE subscription_id = %s",
-                [subscription.id],
+                "SELECT delivery_id, stored, replay_count "
+                "FROM retail_outbox_rabbitmq_publication WHERE delivery_id = ANY(%s)",
+                [deliveries.ids],
             )
-            return dict(cr.fetchall())
+            rows = cr.fetchall()
+        replays = {d.id: d.replay_count for d in deliveries}
+        return {i: stored for i, stored, replay in rows if replay == replays[i]}
 
     def _number(self, subscription, deliveries):
         """New publishing ids for ``deliveries``, ascending in their order,
@@ -251,21 +249,76 @@ class RabbitTransport(transports.Transport):
             execute_values(
                 cr._obj,
                 """INSERT INTO retail_outbox_rabbitmq_publication
-                       (delivery_id, subscription_id, publishing_id)
+                       (delivery_id, subscription_id, publishing_id, replay_count)
                    VALUES %s
                    ON CONFLICT (delivery_id) DO UPDATE
-                      SET publishing_id = EXCLUDED.publishing_id, stored = NULL""",
+                      SET publishing_id = EXCLUDED.publishing_id, stored = NULL,
+                          replay_count = EXCLUDED.replay_count""",
                 [
-                    (d.id, subscription.id, i)
+                    (d.id, subscription.id, i, d.replay_count)
                     for d, i in zip(deliveries, ids, strict=True)
                 ],
             )
         return ids
 
+    def _answered(self, subscription, results):
+        """Write down what the broker answered, at once and apart from the
+        dispatch's transaction (which cannot see the rows ``_number``
+        committed after it began): the next batch then has nothing to
+        settle with the broker, and a refused send gets a new number next
+        time. Not waiting for the disk: a lost answer is settled with the
+        broker (``_settle``)."""
+        answered = {
+            i: kind == broker.CONFIRMED
+            for i, (kind, _r) in results.items()
+            if kind in (broker.CONFIRMED, broker.REFUSED)
+        }
+        if not answered:
+            return
+        with subscription.env.registry.cursor() as cr:
+            cr.execute("SET LOCAL synchronous_commit TO OFF")
+            cr.execute(
+                """UPDATE retail_outbox_rabbitmq_publication
+                      SET stored = delivery_id = ANY(%s)
+                    WHERE delivery_id = ANY(%s) AND stored IS NULL""",
+                [[i for i, ok in answered.items() if ok], list(answered)],
+            )
 
-def message(delivery, subscription, secrets):
+    def _forget_after_commit(self, subscription, delivery_ids):
+        """Drop the numbers of confirmed deliveries once the dispatch's
+        transaction has committed them as delivered: not before (a crash in
+        between sends them again, with a new number: a duplicate). One
+        statement per dispatch run; a number left by a crash in between is
+        harmless (stored, and a replay is numbered anew)."""
+        cr = subscription.env.cr
+        pending = cr.postcommit.data.setdefault("retail_rabbitmq_settled", [])
+        if not pending:
+            registry = subscription.env.registry
+
+            @cr.postcommit.add
+            def forget():
+                # The deliveries are committed: a failure here must not make
+                # the job look failed.
+                try:
+                    with registry.cursor() as cr2:
+                        cr2.execute("SET LOCAL synchronous_commit TO OFF")
+                        cr2.execute(
+                            "DELETE FROM retail_outbox_rabbitmq_publication "
+                            "WHERE delivery_id = ANY(%s)",
+                            [pending],
+                        )
+                except psycopg2.Error:
+                    _logger.warning(
+                        "Outbox: %s publication numbers left behind", len(pending)
+                    )
+
+        pending.extend(delivery_ids)
+
+
+def message(delivery, subscription, secrets, specs=None):
     """The broker message of ``delivery``: the webhook's body and headers,
-    signed the same way (Standard Webhooks, the event id as webhook-id)."""
+    signed the same way (Standard Webhooks, the event id as webhook-id).
+    ``specs``: the event types' ``_specs()``, read once per batch."""
     event = delivery.event_id
     body = delivery._body()
     timestamp = int(time.time())
@@ -275,7 +328,7 @@ def message(delivery, subscription, secrets):
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             "X-Correlation-Id": event.correlation_id or "",
-            **delivery._contract_headers(),
+            **delivery._contract_headers(specs),
             **standard_webhooks.headers(
                 secrets[0], event.uuid, timestamp, body, *secrets[1:]
             ),

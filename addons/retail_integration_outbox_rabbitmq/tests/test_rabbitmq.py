@@ -127,12 +127,37 @@ class TestRabbitMQ(OutboxCase):
             [json.loads(m["body"])["data"]["name"] for _o, m in messages],
             orders.mapped("name"),
         )
-        self.env.cr.execute(
-            "SELECT count(*) FROM retail_outbox_rabbitmq_publication "
-            "WHERE subscription_id = %s",
-            [self.subscription.id],
+        self.assertEqual(self.publications(), {True}, "the broker's answers")
+        self.env.cr.postcommit.run()  # the dispatch job commits
+        self.assertEqual(self.publications(), set(), "settled once confirmed")
+
+    def publications(self):
+        """The ``stored`` values of the test's deliveries' publication rows,
+        as committed: the dispatcher numbers and settles in transactions of
+        its own, which the test's transaction, like a dispatch's, does not
+        see (and does not roll back)."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT stored FROM retail_outbox_rabbitmq_publication "
+                "WHERE delivery_id = ANY(%s)",
+                [self.deliveries().ids],
+            )
+            return {row[0] for row in cr.fetchall()}
+
+    def test_a_replay_is_published_again(self):
+        """A delivered delivery replayed is a new message, even if its number
+        was left behind (a crash between the commit and the clean-up)."""
+        self.confirmed_orders(1)
+        self.assertEqual(self.dispatch(), "1 sent, state healthy")
+        self.assertEqual(self.publications(), {True}, "left behind")
+        self.addCleanup(self.env.cr.postcommit.run)
+        self.deliveries().action_replay()
+        self.assertEqual(self.dispatch(), "1 sent, state healthy")
+        messages = read_stream(self.stream)
+        self.assertEqual(len(messages), 2, "published again")
+        self.assertEqual(
+            messages[0][1]["message_id"], messages[1][1]["message_id"], "same event"
         )
-        self.assertEqual(self.env.cr.fetchone()[0], 0, "settled once confirmed")
 
     def test_a_lost_confirm_does_not_publish_twice(self):
         self.confirmed_orders(4)
