@@ -18,7 +18,7 @@ _SESSIONS = {}
 
 DISPATCH_SECONDS = 10  # a dispatch job re-enqueues itself after this long
 # A job that finds the subscription taken looks again after this long.
-LOCK_RETRY_SECONDS = 5
+LOCK_RETRY_SECONDS = 1
 
 
 def _config_int(name, default):

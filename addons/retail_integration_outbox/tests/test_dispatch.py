@@ -710,5 +710,5 @@ class TestDispatch(OutboxCase):
         later = self.waiting_jobs()
         self.assertEqual(len(later), 1, "one waiting run, however many found it")
         self.assertTrue(later.identity_key.endswith(":later"))
-        self.assertSoon(later.eta, 5, slack=2)
+        self.assertSoon(later.eta, 1, slack=2)
         self.assertEqual(self.dispatch(), "1 sent, state healthy")
