@@ -6,8 +6,10 @@ accepted requests/s, p50/p99 latency, and the ratio of the two throughputs.
 A third route that only INSERTs the body into a table and commits shows what
 any durable accept costs on this machine.
 The job runner is off during the load (its jobs would take the same 2
-workers); each accepted request still stores its message and its queue_job
-row, and the script checks that it did.
+workers); each accepted request still stores its message (and the first one
+its backend's drain job: no job per message), and the script checks that it
+did. The webhooks' figure is reported against the one-INSERT route (target
+>= 0.85, p99 < 50 ms: issue 15).
 
 With ``--with MODULE``: what MODULE adds to the accept path instead, on two
 servers (one with it, both with what it depends on), loads alternated.
@@ -88,7 +90,7 @@ def report(label, rate, latencies, statuses):
     )
 
 
-def webhook_server(modules=(), db_prefix="retail_bench_"):
+def webhook_server(modules=(), db_prefix="drain_bench_"):
     # Root channel capacity 0: queue_job starts no job runner, whose jobs
     # would take the same 2 workers. (Leaving queue_job out of --load does
     # not stop it: importing the addon starts the runner all the same.)
@@ -127,15 +129,15 @@ def open_endpoint(odoo):
 
 
 def check_stored(odoo, accepted):
-    """Every accepted request committed its message and its job row."""
+    """Every accepted request committed its message; one drain job for all."""
     stored = (
         odoo.rpc("retail.inbound.message", "search_count", [("state", "=", "queued")]),
         odoo.rpc("queue.job", "search_count", [("state", "=", "pending")]),
     )
-    if stored != (accepted, accepted):
+    if stored != (accepted, 1):
         raise SystemExit(
-            f"expected {accepted} queued messages and pending jobs on {odoo.db}, "
-            f"got {stored}"
+            f"expected {accepted} queued messages and one pending drain job on "
+            f"{odoo.db}, got {stored}"
         )
 
 
@@ -163,12 +165,14 @@ def against_routes(args):
         report("no-op auth='none' route", *noop)
         report("one INSERT + COMMIT route", *insert)
         report("signed webhooks", *hook)
-        print(
-            f"throughput ratio webhook/no-op: {hook[0] / noop[0]:.2f} (target >= 0.70)"
-        )
+        print(f"throughput ratio webhook/no-op: {hook[0] / noop[0]:.2f}")
         print(f"throughput ratio one-INSERT route/no-op: {insert[0] / noop[0]:.2f}")
         print(
-            f"webhook p99: {percentile(hook[1], 0.99) * 1000:.1f} ms (target < 100 ms)"
+            f"throughput ratio webhook/one-INSERT route: {hook[0] / insert[0]:.2f} "
+            "(target >= 0.85)"
+        )
+        print(
+            f"webhook p99: {percentile(hook[1], 0.99) * 1000:.1f} ms (target < 50 ms)"
         )
     finally:
         odoo.drop()
@@ -180,7 +184,7 @@ def against_modules(args):
     deps = dependencies(args.extra)
     servers = {
         "without": webhook_server(deps),
-        "with": webhook_server(args.extra, db_prefix="retail_bench_with_"),
+        "with": webhook_server(args.extra, db_prefix="drain_bench_with_"),
     }
     try:
         urls = {side: open_endpoint(odoo) for side, odoo in servers.items()}

@@ -30,7 +30,13 @@ SECRET = standard_webhooks.generate_secret()
 # holds an HTTP worker while it runs, and the webhooks need workers too.
 CAPACITY = 4
 SERVER_OPTIONS = {
-    "options": {"retail_channel_capacity": CAPACITY},
+    # as many drains of the backend's messages, each on small batches: the
+    # messages of one order run at the same time in two of them
+    "options": {
+        "retail_channel_capacity": CAPACITY,
+        "retail_webhook_drains_per_backend": CAPACITY,
+        "retail_webhook_drain_batch": 2,
+    },
     "queue_job": {"channels": f"root:{2 * CAPACITY},root.retail:{2 * CAPACITY}"},
 }
 WORKERS = CAPACITY + 2
@@ -226,7 +232,7 @@ def wait_until_processed(admin, delivery_ids, timeout=PROCESS_TIMEOUT):
             "search_read",
             [["delivery_id", "in", delivery_ids]],
             [
-                *("delivery_id", "topic", "state", "result", "error", "job_uuid"),
+                *("delivery_id", "topic", "state", "result", "error", "attempts"),
                 *("res_model", "res_id"),
             ],
         )
@@ -234,17 +240,10 @@ def wait_until_processed(admin, delivery_ids, timeout=PROCESS_TIMEOUT):
         if len(messages) == len(delivery_ids) and not unfinished:
             return messages
         if time.monotonic() > deadline:
-            jobs = admin.call(
-                "queue.job",
-                "search_read",
-                [["uuid", "in", [m["job_uuid"] for m in unfinished]]],
-                ["state", "retry", "eta", "result", "exc_info"],
-            )
             pytest.fail(
                 f"{len(unfinished)} of {len(delivery_ids)} messages not processed "
                 f"within {timeout} s ({len(messages)} stored); message states: "
-                f"{dict(Counter(m['state'] for m in messages))}; their jobs: "
-                f"{dict(Counter(j['state'] for j in jobs))}, e.g. {jobs[:2]}"
+                f"{dict(Counter(m['state'] for m in messages))}"
             )
         time.sleep(0.5)
 
@@ -293,14 +292,15 @@ def burst(server, admin, shop):
     }
 
 
-def job_runs(db, uuids):
-    """(uuid, state, started, done, attempts) of these jobs, to the microsecond
-    (JSON-RPC gives datetimes to the second)."""
+def drain_runs(db, backend):
+    """(uuid, state, started, done, attempts) of the backend's drain jobs, to
+    the microsecond (JSON-RPC gives datetimes to the second)."""
     with psycopg2.connect(dbname=db) as cnx, cnx.cursor() as cr:
         cr.execute(
             """SELECT uuid, state, date_started, date_done, retry FROM queue_job
-               WHERE uuid = ANY(%s)""",
-            [list(uuids)],
+               WHERE method_name = '_webhook_drain' AND channel = (
+                   SELECT job_channel FROM retail_backend WHERE id = %s)""",
+            [backend],
         )
         return cr.fetchall()
 
@@ -322,20 +322,19 @@ def concurrency(runs):
     return overlapping, most
 
 
-def check_processing(odoo_db, case, label, capsys):
-    """Every message and its job done; how many jobs overlapped (printed)."""
+def check_processing(odoo_db, case, label, capsys, shop):
+    """Every message done, and its backend's drains; how many drains
+    overlapped (printed)."""
     failed = [m for m in case.messages if m["state"] != "done"]
     assert not failed, [(m["topic"], m["state"], m["error"]) for m in failed]
-    runs = job_runs(odoo_db, [m["job_uuid"] for m in case.messages])
-    assert len(runs) == len(case.messages), "a message's job is missing"
+    runs = drain_runs(odoo_db, shop.backend)
     assert {state for _u, state, *_rest in runs} == {"done"}, runs
     overlapping, most = concurrency(runs)
-    # queue_job counts attempts in "retry": more than one, it was postponed
-    postponed = sum(1 for *_rest, attempts in runs if attempts > 1)
+    postponed = sum(1 for m in case.messages if m["attempts"] > 1)
     summary = (
-        f"{label}: {len(runs)} jobs, {overlapping} overlapping pairs, at most "
-        f"{most} at once, {postponed} postponed once or more (the other job of "
-        f"their order held its lock, or a serialization conflict)"
+        f"{label}: {len(runs)} drains, {overlapping} overlapping pairs, at most "
+        f"{most} at once, {postponed} messages postponed once or more (the other "
+        f"message of their order held its lock, or a serialization conflict)"
     )
     with capsys.disabled():
         print(f"\n{summary}")
@@ -375,8 +374,8 @@ def test_create_and_paid_of_an_order_at_once_make_one_paid_order(
     burst, admin, odoo_db, shop, capsys
 ):
     case = burst[CREATED_PAID]
-    overlapping, summary = check_processing(odoo_db, case, CREATED_PAID, capsys)
-    assert overlapping, f"no two jobs ever ran at the same time: {summary}"
+    overlapping, summary = check_processing(odoo_db, case, CREATED_PAID, capsys, shop)
+    assert overlapping, f"no two drains ever ran at the same time: {summary}"
 
     orders = orders_by_name(admin, shop, case.names)
     for name, order in orders.items():
@@ -408,7 +407,7 @@ def test_update_before_create_at_once_keeps_the_newer_version(
 ):
     """The newer version wins, whichever of the two jobs ran first."""
     case = burst[UPDATED_CREATED]
-    check_processing(odoo_db, case, UPDATED_CREATED, capsys)
+    check_processing(odoo_db, case, UPDATED_CREATED, capsys, shop)
 
     orders = orders_by_name(admin, shop, case.names)
     for order in orders.values():

@@ -75,8 +75,7 @@ def db_rows(db, query, params):
 def message_state(db, delivery_id):
     rows = db_rows(
         db,
-        """SELECT m.state, j.state FROM retail_inbound_message m
-           LEFT JOIN queue_job j ON j.uuid = m.job_uuid WHERE m.delivery_id = %s""",
+        "SELECT state FROM retail_inbound_message WHERE delivery_id = %s",
         [delivery_id],
     )
     return rows
@@ -214,8 +213,10 @@ def test_a_new_secret_reaches_every_worker_at_once(odoo_server, admin, backend):
 def test_the_job_runner_processes_accepted_messages(odoo_server, odoo_db, token):
     delivery_id = f"run-{uuid.uuid4().hex}"
     assert post(odoo_server, token, *signed(delivery_id)).status_code == 202
+    # The backend's drain of the test before may have died with the server:
+    # its flag is taken over once the dead job is requeued (every 60 s).
     assert wait_for(
-        lambda: message_state(odoo_db, delivery_id) == [("done", "done")]
+        lambda: message_state(odoo_db, delivery_id) == [("done",)], timeout=150
     ), message_state(odoo_db, delivery_id)
 
 
@@ -229,10 +230,12 @@ def test_a_crash_between_accept_and_processing_loses_nothing(
     try:
         assert post(odoo_process.url, token, *signed(delivery_id)).status_code == 202
         odoo_process.kill()
-        assert message_state(odoo_db, delivery_id) == [("queued", "pending")]
+        assert message_state(odoo_db, delivery_id) == [("queued",)]
     finally:
         odoo_process.stop()
         odoo_process.start()  # back to the normal server, with its job runner
+    # The backend's drain of the test before may have died with the server:
+    # its flag is taken over once the dead job is requeued (every 60 s).
     assert wait_for(
-        lambda: message_state(odoo_db, delivery_id) == [("done", "done")]
+        lambda: message_state(odoo_db, delivery_id) == [("done",)], timeout=150
     ), message_state(odoo_db, delivery_id)

@@ -22,7 +22,7 @@ class TestMasking(RetailCase):
 
     def message(self, state, days_ago=0):
         """A message stored as the accept path stores it."""
-        self.Message._insert_row(
+        message_id, _drain = self.Message._insert_row(
             self.endpoint,
             {
                 "topic": "order.created",
@@ -35,7 +35,7 @@ class TestMasking(RetailCase):
                 "now": fields.Datetime.now() - timedelta(days=days_ago),
             },
         )
-        return self.Message.browse(self.env.cr.fetchone()[0])
+        return self.Message.browse(message_id)
 
     def test_processed_masked_waiting_kept_failed_after_retention(self):
         done = self.message("done")

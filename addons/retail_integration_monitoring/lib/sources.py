@@ -77,21 +77,18 @@ class InboundMessageSource(SqlSource):
            AND %(group)s::text = ANY(%(refs)s) AND (%(where)s)
          GROUP BY 1
     """
-    # Retrying: the message's job failed at least once and waits for its
-    # next attempt (queue_job counts it; the message's own count is
-    # rolled back with the failed attempt).
+    # Retrying: the message failed at least once and waits for its next
+    # attempt.
     STATE = """
         SELECT %(group)s::text,
-               count(*) FILTER (WHERE m.state IN %(pending)s
-                                AND COALESCE(j.retry, 0) = 0),
-               count(*) FILTER (WHERE m.state IN %(pending)s AND j.retry > 0),
+               count(*) FILTER (WHERE m.state IN %(pending)s AND m.attempts = 0),
+               count(*) FILTER (WHERE m.state IN %(pending)s AND m.attempts > 0),
                count(*) FILTER (WHERE m.state = 'failed'
                                 AND (x.id IS NULL OR x.state IN %(open)s)),
                min(m.received_at) FILTER (WHERE m.state IN %(pending)s)
           FROM retail_inbound_message m
           JOIN retail_backend b ON b.id = m.backend_id
           LEFT JOIN retail_sync_exception x ON x.id = m.exception_id
-          LEFT JOIN queue_job j ON j.uuid = m.job_uuid AND m.state IN %(pending)s
          WHERE m.state IN %(scan)s
            AND %(group)s::text = ANY(%(refs)s) AND (%(where)s)
          GROUP BY 1

@@ -162,14 +162,6 @@ class RetailMonitorTrace(models.TransientModel):
 
     def _message_hops(self, messages):
         hops = []
-        # sudo: a job is readable by queue_job's managers only: the jobs of the
-        # messages this user may read
-        jobs = (
-            self.env["queue.job"]
-            .sudo()
-            .search([("uuid", "in", [u for u in messages.mapped("job_uuid") if u])])
-        )
-        jobs_by_uuid = {job.uuid: job for job in jobs}
         for m in messages:
             hops.append(
                 self._hop(
@@ -181,16 +173,15 @@ class RetailMonitorTrace(models.TransientModel):
                     m.delivery_id,
                 )
             )
-            job = jobs_by_uuid.get(m.job_uuid)
-            if job and job.date_started:
+            if m.started_at:
                 hops.append(
                     self._hop(
-                        job.date_started,
+                        m.started_at,
                         20,
-                        _("Job started (attempt %(n)s)", n=job.retry + 1),
-                        job,
-                        job.state,
-                        job.name,
+                        _("Processing started (attempt %(n)s)", n=m.attempts),
+                        m,
+                        m.state,
+                        m.delivery_id,
                     )
                 )
             if m.processed_at:

@@ -505,7 +505,9 @@ class RetailWebhookEndpoint(models.Model):
             and not schemes.SCHEMES[self.scheme].signs_timestamp
         ):
             body_key = body_hash
+        Message = self.env["retail.inbound.message"]
         values = dict(
+            aggregate_key=Message._aggregate_key(topic, payload),
             topic=topic,
             delivery_id=delivery_id,
             body=text,
@@ -515,14 +517,11 @@ class RetailWebhookEndpoint(models.Model):
             state=state,
             correlation_id=correlation_id,
         )
-        Message = self.env["retail.inbound.message"]
         message = Message._insert_once(endpoint=self, **values)
         if message is None and body_key and self._expire_body_key(body_key):
             message = Message._insert_once(endpoint=self, **values)
         if message is None:
             return self._answer_duplicate(delivery_id, body_hash)
-        if state == "queued":
-            message._delay_processing(self.job_channel, topic, self.technical_user_id)
         status = {"queued": "accepted", "received": "accepted", "ignored": "ignored"}[
             state
         ]

@@ -6,4 +6,5 @@ from . import test_receive_keys
 from . import test_rpc_actions
 from . import test_least_privilege
 from . import test_processing
+from . import test_drain
 from . import test_ui

@@ -75,6 +75,13 @@ def ping_body(scheme, delivery_id="evt_1", topic="ping"):
     return json.dumps(payload).encode()
 
 
+def drain_jobs(env, backend):
+    """The drain jobs queued for ``backend``'s messages."""
+    return env["queue.job"].search(
+        [("method_name", "=", "_webhook_drain"), ("channel", "=", backend.job_channel)]
+    )
+
+
 class WebhookCaseMixin:
     """One active endpoint per scheme on an active backend."""
 

@@ -6,7 +6,7 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.job import Job
 
 from ..models.retail_inbound_message import RetailInboundMessage
-from .common import WebhookCase
+from .common import WebhookCase, drain_jobs
 
 
 @tagged("retail", "-at_install", "post_install")
@@ -29,8 +29,8 @@ class TestLeastPrivilege(WebhookCase):
 
     def _run(self, handler, queued_in=None):
         """Queue a message as the accept path does (or, with ``queued_in``,
-        as someone working in those companies does), and run its job as
-        queue_job's runner would: as the job's user."""
+        as someone working in those companies does), and drain it as
+        queue_job's runner would run the drain job: as the job's user."""
         message = self.env["retail.inbound.message"]._insert_once(
             self.endpoints["standard"],
             topic="probe",
@@ -43,8 +43,8 @@ class TestLeastPrivilege(WebhookCase):
         )
         if queued_in:
             message = message.with_context(allowed_company_ids=queued_in.ids)
-        message._delay_processing(self.backend.job_channel, "probe", self.robot)
-        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        message._enqueue()
+        [job] = drain_jobs(self.env, self.backend)
         self.assertEqual(job.user_id, self.robot)
         handlers = patch.multiple(
             RetailInboundMessage,
@@ -53,7 +53,9 @@ class TestLeastPrivilege(WebhookCase):
             create=True,
         )
         with handlers:
-            Job.load(self.env, message.job_uuid).perform()
+            # the drain's batch, in the environment queue_job runs its job in
+            backend = Job.load(self.env, job.uuid).recordset
+            backend.env["retail.inbound.message"]._drain_batch(backend, 10)
         return message
 
     def test_the_technical_user(self):

@@ -1,5 +1,5 @@
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 import psycopg2
@@ -11,12 +11,14 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import Job
-from odoo.addons.queue_job.models.queue_job import QueueJob
-from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..models.retail_inbound_message import MAX_ATTEMPTS, RetailInboundMessage
-from .common import WebhookCase
+from ..lib import drains
+from ..models.retail_inbound_message import (
+    MAX_ATTEMPTS,
+    RETRY_PATTERN,
+    RetailInboundMessage,
+)
+from .common import WebhookCase, drain_jobs
 
 
 @tagged("retail", "-at_install", "post_install")
@@ -41,8 +43,6 @@ class TestProcessing(WebhookCase):
             state=state,
             correlation_id="c",
         )
-        if state == "queued":
-            message._enqueue()
         return message
 
     def _failing_handler(self, error):
@@ -115,10 +115,9 @@ class TestProcessing(WebhookCase):
             first._process()
             second._process()
         exception = first.exception_id
-        with trap_jobs() as trap:
-            exception.action_retry()
-            trap.assert_jobs_count(2)
+        exception.action_retry()
         self.assertEqual((first.state, second.state), ("queued", "queued"))
+        self.assertEqual(len(drain_jobs(self.env, self.backend)), 1, "one drain")
         with patch.multiple(
             RetailInboundMessage,
             _webhook_handlers=lambda records: {("*", "orders/create"): "_handle_ping"},
@@ -128,62 +127,94 @@ class TestProcessing(WebhookCase):
             second._process()
         self.assertEqual(exception.state, "resolved")
 
-    def test_transient_failure_retries_then_fails_on_the_last_attempt(self):
+    def test_transient_failure_backs_off_then_fails_on_the_last_attempt(self):
         message = self._message("orders/create")
         with self._failing_handler(requests.ConnectionError("connection refused")):
             with self.assertRaises(RetryableJobError):
                 message._process()
-            job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
-            job.retry = job.max_retries - 1
+            with freeze_time("2026-12-04 10:00:00"):
+                retry = message._process_all()  # as the drain does: no raise
+            self.assertIn(message.id, retry)
+            self.assertRecordValues(
+                message,
+                [
+                    {
+                        "state": "queued",
+                        "attempts": 1,
+                        "next_attempt_at": datetime(2026, 12, 4, 10, 0, 10),
+                        "error": False,
+                    }
+                ],
+            )
+            self.assertIn("retried in 10 s: connection refused", message.attempt_log)
+            message.attempts = MAX_ATTEMPTS - 1
             message._process()
         self.assertEqual(message.state, "failed")
         self.assertIn("kept failing", message.error)
         self.assertEqual(message.exception_id.kind, "connection")
+        self.assertEqual(len(message.attempt_log.splitlines()), 2, "every attempt")
+
+    def test_the_back_off_follows_the_retry_pattern(self):
+        self.assertEqual(
+            [drains.retry_delay(n, RETRY_PATTERN) for n in range(1, MAX_ATTEMPTS)],
+            [10, 10, 60, 60, 300, 300, 1800],
+        )
 
     def test_retry_delay_is_the_errors_own_and_conflicts_fail_at_the_end(self):
         message = self._message("orders/create")
-        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
         conflict = RetryableJobError("Another job holds order 1001", seconds=2)
-        with self._failing_handler(conflict):
+        with self._failing_handler(conflict), freeze_time("2026-12-04 10:00:00"):
             with self.assertRaises(RetryableJobError) as raised:
                 message._process()
-        self.assertEqual(raised.exception.seconds, 2)
+            self.assertEqual(raised.exception.seconds, 2)
+            message._process_all()
+        self.assertEqual(message.next_attempt_at, datetime(2026, 12, 4, 10, 0, 2))
         lock = psycopg2.errors.LockNotAvailable("could not obtain lock")
         with self._failing_handler(lock):
             with self.assertRaises(RetryableJobError) as raised:
                 message._process()
             self.assertEqual(raised.exception.seconds, 5)
-            job.retry = job.max_retries - 1
+            message.attempts = MAX_ATTEMPTS - 1
             message._process()
-        self.assertEqual(message.state, "failed", "not left queued with a dead job")
+        self.assertEqual(message.state, "failed", "not left queued for ever")
         self.assertIn("could not obtain lock", message.error)
 
-    def test_a_wait_that_spends_no_attempt_is_passed_to_queue_job(self):
+    def test_a_wait_that_spends_no_attempt(self):
         message = self._message("orders/create")
-        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
-        job.retry = job.max_retries - 1  # even on what would be the last attempt
+        message.attempts = MAX_ATTEMPTS - 1  # even on what would be the last attempt
         wait = RetryableJobError("Order 1001 is being imported", 3, ignore_retry=True)
         with self._failing_handler(wait):
             with self.assertRaises(RetryableJobError) as raised:
                 message._process()
         self.assertTrue(raised.exception.ignore_retry)
         self.assertEqual(raised.exception.seconds, 3)
-        self.assertNotEqual(message.state, "failed")
+        with self._failing_handler(wait):
+            message._process_all()
+        self.assertEqual(
+            (message.state, message.attempts), ("queued", MAX_ATTEMPTS - 1)
+        )
         spent = RetryableJobError("The channel answered 503", 3)
         with self._failing_handler(spent):
             message._process()
         self.assertEqual(message.state, "failed", "a counted retry ends at the last")
 
-    def test_attempts_count_the_rolled_back_ones_and_earlier_jobs(self):
+    def test_attempts_go_on_after_a_retry(self):
         message = self._message("orders/create")
-        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
-        job.retry = 2  # two attempts postponed, their writes rolled back
         with self._failing_handler(UserError("No product has the SKU ABC-1.")):
             message._process()
-        self.assertEqual(message.attempts, 3)
+        self.assertEqual(message.attempts, 1)
         message.action_retry()
-        message._process(attempts_before=message.attempts)  # as the new job does
-        self.assertEqual(message.attempts, 4)
+        with patch.multiple(
+            RetailInboundMessage,
+            _webhook_handlers=lambda records: {("*", "orders/create"): "_handle_ping"},
+        ):
+            message._process()
+        self.assertEqual((message.state, message.attempts), ("done", 2))
+        self.assertFalse(message.error)
+        lines = message.attempt_log.splitlines()
+        self.assertEqual(len(lines), 2)
+        self.assertIn("attempt 1 · Failed", lines[0])
+        self.assertIn("attempt 2 · Done", lines[1])
 
     def test_unexpected_error_fails_with_plain_words(self):
         message = self._message("orders/create")
@@ -195,87 +226,19 @@ class TestProcessing(WebhookCase):
     def test_retry_from_the_list(self):
         message = self._message("carts/update")
         message._process()
-        with trap_jobs() as trap:
-            message.action_retry()
-            trap.assert_jobs_count(1)
-        self.assertEqual(message.state, "queued")
+        other = self._message("carts/update")
+        other._process()
+        (message | other).action_retry()
+        self.assertEqual((message.state, other.state), ("queued", "queued"))
+        self.assertEqual(len(drain_jobs(self.env, self.backend)), 1)
         with self.assertRaises(UserError):
             message.action_retry()
 
-    def test_jobs_run_through_queue_job(self):
-        with trap_jobs() as trap:
-            message = self._message()
-            trap.assert_jobs_count(1)
-            self.assertEqual(trap.enqueued_jobs[0].channel, "root.retail.hook_shop")
-            self.assertFalse(  # trapped: stored nowhere, as with_delay's
-                self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
-            )
-            trap.perform_enqueued_jobs()
-        self.assertEqual(message.state, "done")
-
-    def _job_row(self, uuid):
-        self.env.flush_all()
-        self.env.cr.execute("SELECT * FROM queue_job WHERE uuid = %s", [uuid])
-        columns = [column.name for column in self.env.cr.description]
-        return dict(zip(columns, self.env.cr.fetchone(), strict=True))
-
-    def test_the_job_row_is_the_one_with_delay_writes(self):
-        """The accept path writes queue_job's row itself: the same row, every
-        column, as queue_job's own with_delay() for the same call."""
-        message = self._message(state="received")
-        with patch.object(QueueJob, "create", side_effect=AssertionError):
-            message._delay_processing(  # not through the ORM: the INSERT
-                "root.retail.hook_shop", "ping", self.robot, attempts_before=2
-            )
-        ours = self._job_row(message.job_uuid)
-        theirs = self._job_row(
-            message.with_user(self.robot)
-            .with_delay(
-                channel="root.retail.hook_shop",
-                max_retries=MAX_ATTEMPTS,
-                description="Process webhook ping",
-            )
-            ._process(attempts_before=2)
-            .uuid
-        )
-        differ = {"id", "uuid", "date_created"}
-        self.assertEqual(
-            {k: v for k, v in ours.items() if k not in differ},
-            {k: v for k, v in theirs.items() if k not in differ},
-        )
-        self.assertEqual(
-            (ours["state"], ours["channel"], ours["func_string"]),
-            (
-                "pending",
-                "root.retail.hook_shop",
-                f"retail.inbound.message({message.id},)._process(attempts_before=2)",
-            ),
-        )
-        Job.load(self.env, message.job_uuid).perform()
-        self.assertEqual((message.state, message.attempts), ("done", 3))
-
-    def test_a_module_overriding_job_creation_still_creates_the_job(self):
-        jobs_class = type(self.env["queue.job"])
-        original = jobs_class.create
-        created = []
-
-        def create(records, vals_list):
-            created.append(vals_list)
-            return original(records, vals_list)
-
-        with patch.object(jobs_class, "create", create):
-            message = self._message()
-        self.assertEqual(len(created), 1)
-        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
-        self.assertEqual(job.state, "pending")
-
     def test_no_delay_mode_processes_at_once(self):
         message = self._message(state="received")
-        message.with_context(queue_job__no_delay=True)._delay_processing(
-            "root.retail.hook_shop", "ping", self.robot
-        )
+        message.with_context(queue_job__no_delay=True)._enqueue()
         self.assertEqual(message.state, "done")
-        self.assertFalse(message.job_uuid)
+        self.assertFalse(drain_jobs(self.env, self.backend))
 
     def test_retention_cleans_processed_messages_only(self):
         old_done = self._message()

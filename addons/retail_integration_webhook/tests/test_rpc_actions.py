@@ -1,5 +1,4 @@
-import time
-
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
@@ -37,7 +36,10 @@ class TestActionsOverXmlRpc(WebhookCaseMixin, HttpCase):
             state="processing",
             correlation_id="c",
         )
-        message._fail(UserError("No product has the SKU RPC-1."), time.monotonic())
+        failed = message._fail(
+            UserError("No product has the SKU RPC-1."), fields.Datetime.now(), 1, 0
+        )
+        message._write_outcomes({message.id: failed})
         return message
 
     def test_every_button_answers_a_value(self):
@@ -57,7 +59,6 @@ class TestActionsOverXmlRpc(WebhookCaseMixin, HttpCase):
             (exception, "action_resolve"),
             (exception, "action_reopen"),
             (exception, "action_dismiss"),
-            (message, "action_open_job"),
             (self.backend, "action_draft"),
             (self.backend, "action_clear_credentials"),
         ]

@@ -2,7 +2,7 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
-from .common import WebhookCaseMixin
+from .common import WebhookCaseMixin, drain_jobs
 
 
 @tagged("retail", "-at_install", "post_install")
@@ -30,4 +30,4 @@ class TestWebhookUi(WebhookCaseMixin, HttpCase):
             login="admin",
         )
         self.assertEqual(message.state, "queued")
-        self.assertTrue(self.env["queue.job"].search([("uuid", "=", message.job_uuid)]))
+        self.assertTrue(drain_jobs(self.env, message.backend_id))
