@@ -124,14 +124,6 @@ def reports(shipments):
     return prepared, expected
 
 
-def load_registry(odoo):
-    import odoo as odoo_pkg
-    from odoo.modules.registry import Registry
-
-    odoo_pkg.tools.config.parse_config(["-c", str(odoo.conf), "-d", odoo.db])
-    return Registry(odoo.db)
-
-
 def env_of(registry):
     from odoo import SUPERUSER_ID, api
 
@@ -330,10 +322,9 @@ def main():
         channels="root:4,root.retail:4,root.retail.bench_carrier:2",
     )
     odoo.db = os.environ.get("CARRIER_BENCH_DB", f"carrier_bench_{os.getpid()}")
-    registry = None
     try:
         print(f"installing on {odoo.db}: {odoo.install():.0f} s")
-        registry = load_registry(odoo)
+        registry = odoo.load()
         _backend, token, webhook_shipments, orm_shipments = setup(
             registry, args.shipments
         )
@@ -397,11 +388,7 @@ def main():
         )
         print(f"throughput ratio webhook/ORM: {unique / elapsed / orm_rate:.2f}")
     finally:
-        if registry is not None:
-            from odoo.sql_db import close_db
-
-            close_db(odoo.db)
-        odoo.drop()
+        odoo.drop()  # closes the registry's connections too
 
 
 if __name__ == "__main__":

@@ -365,7 +365,6 @@ def main():
         extra_conf="retail_channel_capacity = 2\n",
     )
     odoo.db = os.environ.get("POS_BENCH_DB", f"pos_bench_{os.getpid()}")
-    registry = None
     try:
         print(f"installing on {odoo.db}: {odoo.install():.0f} s")
         registry = odoo.load()
@@ -425,11 +424,7 @@ def main():
             f"tickets staged twice {twice}"
         )
     finally:
-        if registry is not None:
-            from odoo.sql_db import close_db
-
-            close_db(odoo.db)
-        odoo.drop()
+        odoo.drop()  # closes the registry's connections too
 
 
 if __name__ == "__main__":

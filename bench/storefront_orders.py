@@ -78,14 +78,6 @@ def signed(order):
     }
 
 
-def load_registry(odoo):
-    import odoo as odoo_pkg
-    from odoo.modules.registry import Registry
-
-    odoo_pkg.tools.config.parse_config(["-c", str(odoo.conf), "-d", odoo.db])
-    return Registry(odoo.db)
-
-
 def env_of(registry):
     from odoo import SUPERUSER_ID, api
 
@@ -265,10 +257,9 @@ def main():
         channels="root:4,root.retail:4,root.retail.bench_shop:2",
     )
     odoo.db = os.environ.get("STOREFRONT_BENCH_DB", f"storefront2_bench_{os.getpid()}")
-    registry = None
     try:
         print(f"installing on {odoo.db}: {odoo.install():.0f} s")
-        registry = load_registry(odoo)
+        registry = odoo.load()
         backend_id, token, currency = setup(registry)
         orm_arm(registry, 20, currency)  # warm up
         orm_rate = orm_arm(registry, args.orders, currency)
@@ -296,11 +287,7 @@ def main():
             "(target >= 0.6)"
         )
     finally:
-        if registry is not None:
-            from odoo.sql_db import close_db
-
-            close_db(odoo.db)
-        odoo.drop()
+        odoo.drop()  # closes the registry's connections too
 
 
 if __name__ == "__main__":

@@ -208,12 +208,7 @@ def main():
         )
     finally:
         server.shutdown()
-        if odoo.registry is not None:
-            from odoo.sql_db import close_db
-
-            close_db(odoo.db)
-            odoo.registry = None
-        odoo.drop()
+        odoo.drop()  # closes the registry's connections too
 
 
 if __name__ == "__main__":

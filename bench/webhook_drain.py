@@ -105,10 +105,9 @@ def main():
         db_prefix="drain_bench_",
         extra_conf="retail_webhook_drains_per_backend = 2\n",
     )
-    registry = None
     try:
         print(f"installing on {odoo.db}: {odoo.install():.0f} s")
-        registry = storefront_orders.load_registry(odoo)
+        registry = odoo.load()
         light, light_token = light_backend(registry)
         shop, shop_token, currency = storefront_orders.setup(registry)
 
@@ -161,11 +160,7 @@ def main():
                 timeout=3600,
             )
     finally:
-        if registry is not None:
-            from odoo.sql_db import close_db
-
-            close_db(odoo.db)
-        odoo.drop()
+        odoo.drop()  # closes the registry's connections too
 
 
 if __name__ == "__main__":
