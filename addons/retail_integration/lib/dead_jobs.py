@@ -27,6 +27,8 @@ import logging
 import threading
 from contextlib import closing
 
+from .options import positive_int
+
 _logger = logging.getLogger(__name__)
 
 # queue_job's own requeuer waits as long for an enqueued job to start.
@@ -96,30 +98,22 @@ REQUEUE_SQL = """
 """
 
 
-def _positive_int(value, default):
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default
-
-
 def check_interval(config):
     """Seconds between two looks for dead jobs (``retail_dead_job_interval``)."""
-    return _positive_int(config.get("retail_dead_job_interval"), DEFAULT_INTERVAL)
+    return positive_int(config.get("retail_dead_job_interval"), DEFAULT_INTERVAL)
 
 
 def max_kills(config):
     """Kills after which a job fails (``retail_dead_job_max_kills``)."""
-    return _positive_int(config.get("retail_dead_job_max_kills"), DEFAULT_MAX_KILLS)
+    return positive_int(config.get("retail_dead_job_max_kills"), DEFAULT_MAX_KILLS)
 
 
 def job_time_limit(config):
     """Seconds a job may run before its channel counts as blocked
     (``retail_job_time_limit``, else Odoo's ``limit_time_real``)."""
-    return _positive_int(
+    return positive_int(
         config.get("retail_job_time_limit"),
-        _positive_int(config.get("limit_time_real"), DEFAULT_TIME_LIMIT),
+        positive_int(config.get("limit_time_real"), DEFAULT_TIME_LIMIT),
     )
 
 

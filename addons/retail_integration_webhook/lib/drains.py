@@ -24,6 +24,8 @@ never into a message without a drain.
 
 from odoo.tools import config
 
+from odoo.addons.retail_integration.lib.options import positive_int
+
 DEFAULT_BATCH = 200
 DEFAULT_SECONDS = 10
 DEFAULT_DRAINS = 1
@@ -151,31 +153,23 @@ WRITE_RECOVERY_SQL = """
 """
 
 
-def _positive(name, default):
-    try:
-        value = int(config.get(name) or default)
-    except (TypeError, ValueError):
-        return default
-    return value if value > 0 else default
-
-
 def batch_size():
     """Messages claimed per transaction (``retail_webhook_drain_batch``)."""
-    return _positive("retail_webhook_drain_batch", DEFAULT_BATCH)
+    return positive_int(config.get("retail_webhook_drain_batch"), DEFAULT_BATCH)
 
 
 def time_budget(job_time_limit):
     """Seconds a drain job runs before it queues its successor
     (``retail_webhook_drain_seconds``), at most half the job time limit so
     that a draining channel is never shown blocked."""
-    seconds = _positive("retail_webhook_drain_seconds", DEFAULT_SECONDS)
+    seconds = positive_int(config.get("retail_webhook_drain_seconds"), DEFAULT_SECONDS)
     return max(1, min(seconds, job_time_limit // 2))
 
 
 def max_drains():
     """Drains of one backend at once (``retail_webhook_drains_per_backend``);
     its job channel's capacity bounds them too."""
-    return _positive("retail_webhook_drains_per_backend", DEFAULT_DRAINS)
+    return positive_int(config.get("retail_webhook_drains_per_backend"), DEFAULT_DRAINS)
 
 
 def retry_delay(attempts, pattern):
