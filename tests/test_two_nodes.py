@@ -377,19 +377,24 @@ def test_node_a_killed_mid_load_b_takes_over(nodes, odoo_db, receiver, capsys):
         )  # fmt: skip
     expected = 10 * len(shop.products)
 
-    def dispatch_running_on_a():
+    def dispatches_running_on_a():
         rows = db_rows(
             odoo_db,
             """SELECT uuid, worker_pid FROM queue_job
                 WHERE state = 'started' AND method_name = '_dispatch'""",
         )
-        return next((u for u, pid in rows if pid and node_of(pid, nodes) == "a"), None)
+        return {u for u, pid in rows if pid and node_of(pid, nodes) == "a"}
 
     try:
-        job = wait_until(dispatch_running_on_a, 30, "a dispatch job running on A")
         wait_until(lambda: receiver.waiting, 30, "a delivery waiting at the gate")
-        time.sleep(0.5)  # A's job has sent its request; it cannot finish
-        assert dispatch_running_on_a() == job, "A's job waits at the gate"
+        seen = wait_until(dispatches_running_on_a, 30, "a dispatch job running on A")
+        # A run that finds the subscription taken leaves a run a second later
+        # and ends at once: the job still running after that is the one held
+        # at the gate.
+        time.sleep(2)
+        held = seen & dispatches_running_on_a()
+        assert held, "A's job waits at the gate"
+        job = min(held)
         killed_at = time.monotonic()
         nodes.a.kill()
     finally:
