@@ -8,3 +8,4 @@ from . import test_least_privilege
 from . import test_processing
 from . import test_drain
 from . import test_ui
+from . import test_migration
