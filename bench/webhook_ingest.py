@@ -15,7 +15,7 @@ With ``--with MODULE``: what MODULE adds to the accept path instead, on two
 servers (one with it, both with what it depends on), loads alternated.
 
     python3 bench/webhook_ingest.py [--requests 2000] [--concurrency 8]
-        [--with MODULE [--rounds 6]]
+        [--rounds 4] [--with MODULE [--rounds 6]]
 """
 
 import argparse
@@ -80,6 +80,17 @@ def load(url, prepared, concurrency):
     for thread in threads:
         thread.join()
     return len(prepared) / (time.perf_counter() - started), latencies, statuses
+
+
+def combined(runs):
+    """One (requests/s, latencies, statuses) of several ``load`` results."""
+    seconds = sum(len(lat) / rate for rate, lat, _statuses in runs)
+    latencies = [x for _rate, lat, _statuses in runs for x in lat]
+    statuses = {}
+    for _rate, _lat, counts in runs:
+        for status, count in counts.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return len(latencies) / seconds, latencies, statuses
 
 
 def report(label, rate, latencies, statuses):
@@ -154,13 +165,21 @@ def against_routes(args):
         load(insert_url, plain * 200, args.concurrency)
         load(hook_url, signed_requests(200), args.concurrency)
 
-        noop = load(noop_url, plain * args.requests, args.concurrency)
-        insert = load(insert_url, plain * args.requests, args.concurrency)
-        hook = load(hook_url, signed_requests(args.requests), args.concurrency)
-        check_stored(odoo, 200 + args.requests)  # warm-up included
+        # Rounds alternated, so that the machine's drift (other processes,
+        # the table growing) weighs on the three routes alike.
+        per_round = args.requests // args.rounds
+        runs = {"noop": [], "insert": [], "hook": []}
+        for _round in range(args.rounds):
+            runs["noop"].append(load(noop_url, plain * per_round, args.concurrency))
+            runs["insert"].append(load(insert_url, plain * per_round, args.concurrency))
+            runs["hook"].append(
+                load(hook_url, signed_requests(per_round), args.concurrency)
+            )
+        noop, insert, hook = (combined(runs[k]) for k in ("noop", "insert", "hook"))
+        check_stored(odoo, 200 + per_round * args.rounds)  # warm-up included
         print(
-            f"{args.requests} requests per run, "
-            f"concurrency {args.concurrency}, --workers=2"
+            f"{per_round * args.rounds} requests per route in {args.rounds} "
+            f"alternated rounds, concurrency {args.concurrency}, --workers=2"
         )
         report("no-op auth='none' route", *noop)
         report("one INSERT + COMMIT route", *insert)
@@ -233,9 +252,10 @@ def main():
         "module adds to the accept path",
     )
     parser.add_argument(
-        "--rounds", type=int, default=6, help="alternated rounds with --with"
+        "--rounds", type=int, help="alternated rounds (default 4; 6 with --with)"
     )
     args = parser.parse_args()
+    args.rounds = args.rounds or (6 if args.extra else 4)
     if args.extra:
         against_modules(args)
     else:

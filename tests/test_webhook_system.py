@@ -5,10 +5,12 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg2
@@ -183,6 +185,38 @@ def test_rate_limit_holds_across_workers(odoo_server, admin, backend):
     # the burst, plus what one token per second refilled while the requests ran
     assert 5 <= len(accepted) <= 5 + int(elapsed) + 1, (len(accepted), elapsed)
     assert all(int(r.headers["Retry-After"]) >= 1 for r in limited_out)
+
+
+def test_leased_tokens_hold_the_limit_within_the_stated_tolerance(
+    odoo_server, admin, backend
+):
+    """A burst of 200 is leased 10 tokens at a time to the server's two
+    workers (lib/buckets.py): what they admit is the burst, plus the refill,
+    within the tokens their leases may hold, (10 - 1) per worker."""
+    burst, rate, workers = 200, 1, 2
+    tolerance = workers * (burst // 20 - 1)
+    leased = make_endpoint(
+        admin, backend, name="Leased", rate_limit=rate, rate_burst=burst
+    )
+    started = time.monotonic()
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(
+            pool.map(
+                lambda n: post(
+                    odoo_server, leased, *signed(f"lease-{n}-{uuid.uuid4().hex}")
+                ),
+                range(320),
+            )
+        )
+    elapsed = time.monotonic() - started
+    statuses = [r.status_code for r in responses]
+    accepted = statuses.count(202)
+    assert accepted + statuses.count(429) == len(responses), statuses
+    assert burst - tolerance <= accepted, (accepted, elapsed)
+    assert accepted <= burst + math.ceil(elapsed * rate) + tolerance, (
+        accepted,
+        elapsed,
+    )
 
 
 def test_a_new_secret_reaches_every_worker_at_once(odoo_server, admin, backend):

@@ -16,6 +16,14 @@ def _cached_box(current, previous):
     return SecretBox(current, [k for k in previous.split(",") if k.strip()])
 
 
+@functools.lru_cache(maxsize=256)
+def _open(box, token, context):
+    """The plaintext of a sealed secret, kept per process: the webhook accept
+    path opens the same few secrets on every request. The process already
+    holds what opens them all (the key); a changed secret is a new token."""
+    return box.open(token, context)
+
+
 class RetailSecretMixin(models.AbstractModel):
     """Write-only credentials, encrypted at rest with a key from the server.
 
@@ -91,7 +99,7 @@ class RetailSecretMixin(models.AbstractModel):
         if not token:
             return ""
         try:
-            return self._secret_box().open(token, self._secret_context(name))
+            return _open(self._secret_box(), token, self._secret_context(name))
         except SecretDecryptError as err:
             raise UserError(
                 _(

@@ -3,6 +3,7 @@ from collections import namedtuple
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from odoo.addons.retail_integration_webhook.lib import buckets
 
@@ -108,16 +109,17 @@ class RetailApiClient(models.Model):
         # unlogged, and without a foreign key, as the webhook endpoints'
         # runtime table (a client's row may not be committed yet).
         self.env.cr.execute(
-            """
+            SQL(
+                """
             CREATE UNLOGGED TABLE IF NOT EXISTS retail_api_client_runtime (
                 client_id integer PRIMARY KEY,
-                tokens double precision NOT NULL,
-                refilled_at timestamp NOT NULL
-                    DEFAULT (now() at time zone 'UTC'),
-                allowed boolean NOT NULL DEFAULT true
+                %s
             )
-            """
+            """,
+                buckets.COLUMNS,
+            )
         )
+        buckets.upgrade(self.env.cr, "retail_api_client_runtime")
 
     def _compute_call_count(self):
         groups = self.env["retail.api.call"]._read_group(

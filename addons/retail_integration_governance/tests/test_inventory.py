@@ -70,18 +70,16 @@ class TestInventory(RetailCase):
         self.assertEqual(sub.action_open_record()["res_id"], self.subscription.id)
 
     def receive(self, delivery_id, when):
-        self.env["retail.inbound.message"]._insert_row(
+        self.env["retail.inbound.message"]._insert_once(
             self.endpoint,
-            {
-                "topic": "ping",
-                "delivery_id": delivery_id,
-                "correlation_id": None,
-                "body": "{}",
-                "body_hash": None,
-                "headers": {},
-                "state": "done",
-                "now": when,
-            },
+            topic="ping",
+            delivery_id=delivery_id,
+            correlation_id=None,
+            body="{}",
+            body_hash=None,
+            headers={},
+            state="done",
+            now=when,
         )
 
     def test_last_use_and_unused_flag(self):

@@ -22,20 +22,17 @@ class TestMasking(RetailCase):
 
     def message(self, state, days_ago=0):
         """A message stored as the accept path stores it."""
-        message_id, _drain = self.Message._insert_row(
+        return self.Message._insert_once(
             self.endpoint,
-            {
-                "topic": "order.created",
-                "delivery_id": f"d-{state}-{days_ago}-{self.Message.search_count([])}",
-                "correlation_id": None,
-                "body": json.dumps(generic_order()),
-                "body_hash": None,
-                "headers": {},
-                "state": state,
-                "now": fields.Datetime.now() - timedelta(days=days_ago),
-            },
+            topic="order.created",
+            delivery_id=f"d-{state}-{days_ago}-{self.Message.search_count([])}",
+            correlation_id=None,
+            body=json.dumps(generic_order()),
+            body_hash=None,
+            headers={},
+            state=state,
+            now=fields.Datetime.now() - timedelta(days=days_ago),
         )
-        return self.Message.browse(message_id)
 
     def test_processed_masked_waiting_kept_failed_after_retention(self):
         done = self.message("done")

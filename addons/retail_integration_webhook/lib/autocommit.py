@@ -6,36 +6,49 @@ cursor from Odoo's pool would cost a connection reset per request; this
 connection is opened once per worker and reused. It is opened again if the
 server dropped it, or for another database (one connection at most per
 process, whatever the number of databases).
+
+It also keeps prepared statements (``prepared=``), which Odoo's pooled
+connections cannot: the pool resets a connection (DISCARD ALL) each time it
+lends it, so a statement run on every request is parsed and planned on every
+request there.
 """
 
 import os
+import re
 import threading
 
 import psycopg2
 
 from odoo import sql_db
+from odoo.tools import SQL
 
-# pid -> (database, psycopg2 connection): a forked worker opens its own and
-# leaves its parent's alone.
+# pid -> (database, psycopg2 connection, {prepared statement: (its parameter
+# names in order, its EXECUTE)}): a forked worker opens its own and leaves its
+# parent's alone.
 _connections = {}
 _lock = threading.Lock()  # threaded server: one statement at a time
+_NAMED = re.compile(r"%\((\w+)\)s")
 
 
 def _connection(dbname):
     current = _connections.get(os.getpid())
     if current and current[0] == dbname and not current[1].closed:
-        return current[1]
+        return current
     if current:
         current[1].close()  # dead, or for another database
     _name, info = sql_db.connection_info_for(dbname)
     cnx = psycopg2.connect(**info)
     cnx.autocommit = True
-    _connections[os.getpid()] = (dbname, cnx)
-    return cnx
+    current = _connections[os.getpid()] = (dbname, cnx, {})
+    return current
 
 
-def execute(dbname, query, params=None):
+def execute(dbname, query, params=None, prepared=None):
     """Run one statement in its own transaction; return its rows, if any.
+
+    With ``prepared`` (a name), ``query`` takes named parameters only
+    (``%(name)s``) and is prepared under that name the first time this
+    connection runs it, then executed by name.
 
     On a connection the server closed (restart, terminated backend), the
     statement is sent once more on a new one: at worst a token is taken or a
@@ -43,11 +56,30 @@ def execute(dbname, query, params=None):
     """
     with _lock:
         for attempt in (1, 2):
-            cnx = _connection(dbname)
+            _db, cnx, statements = _connection(dbname)
             try:
                 with cnx.cursor() as cr:
-                    cr.execute(query, params)
+                    if prepared:
+                        _execute_prepared(cr, statements, prepared, query, params)
+                    else:
+                        cr.execute(query, params)
                     return cr.fetchall() if cr.description else None
             except (psycopg2.InterfaceError, psycopg2.OperationalError):
                 if not cnx.closed or attempt == 2:
                     raise  # an error of the statement, not a dead connection
+
+
+def _execute_prepared(cr, statements, name, query, params):
+    if name not in statements:
+        order = list(dict.fromkeys(_NAMED.findall(query)))
+        numbered = _NAMED.sub(lambda m: f"${order.index(m[1]) + 1}", query)
+        prepare = SQL("PREPARE %s AS %s", SQL.identifier(name), SQL(numbered))
+        cr.execute(prepare.code, prepare.params)
+        call = SQL(
+            "EXECUTE %s (%s)",
+            SQL.identifier(name),
+            SQL(", ").join(SQL("%s", key) for key in order),
+        )
+        statements[name] = (order, call.code)
+    order, code = statements[name]
+    cr.execute(code, [params[key] for key in order])

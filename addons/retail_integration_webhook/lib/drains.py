@@ -50,6 +50,22 @@ ACCEPT_SQL = """
     SELECT (SELECT id FROM message), EXISTS (SELECT 1 FROM flag)
 """
 
+# The same, on the worker's own autocommit connection, prepared once
+# (lib/autocommit.py): the flag is locked first, and a queued message is
+# inserted only if it exists (the statement's commit ends the lock). Without
+# a flag nothing is written: the request stores its message with ACCEPT_SQL
+# in its own transaction, which arms the drain.
+ACCEPT_ALONE_SQL = """
+    WITH flag AS (
+        SELECT 1 FROM retail_inbound_drain
+        WHERE backend_id = %(backend)s AND slot = 0
+        FOR KEY SHARE
+    ),
+    message AS ({insert})
+    SELECT (SELECT id FROM message), EXISTS (SELECT 1 FROM flag)
+"""
+ALONE_CONDITION = "AND (%(state)s::varchar <> 'queued' OR EXISTS (SELECT 1 FROM flag))"
+
 # Only in a transaction that has already written its messages' state.
 ARM_SQL = """
     INSERT INTO retail_inbound_drain (backend_id, slot, armed_at)

@@ -24,6 +24,27 @@ from ..lib import autocommit, drains
 
 _logger = logging.getLogger(__name__)
 
+# A message's row; RETURNING nothing for a duplicate or a tombstoned delivery
+# id. No creating user: a channel sent it (and the accept path is spared two
+# foreign-key checks).
+INSERT_SQL = """
+    INSERT INTO retail_inbound_message
+        (endpoint_id, backend_id, company_id, topic, delivery_id,
+         correlation_id, aggregate_key,
+         received_at, body, body_hash, body_key, headers, state, attempts,
+         create_date, write_date)
+    SELECT %(endpoint)s, %(backend)s, %(company)s, %(topic)s, %(delivery_id)s,
+           %(correlation_id)s, %(aggregate_key)s, %(now)s, %(body)s,
+           %(body_hash)s, %(body_key)s, %(headers)s, %(state)s, 0,
+           %(now)s, %(now)s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM retail_inbound_tombstone
+        WHERE endpoint_id = %(endpoint)s AND delivery_id = %(delivery_id)s::varchar)
+    {condition}
+    ON CONFLICT DO NOTHING
+    RETURNING id, state
+"""
+
 MAX_ATTEMPTS = 8
 # Seconds before the next attempt, from the attempt that failed on: 10 s,
 # then 1 min, 5 min, 30 min.
@@ -226,11 +247,17 @@ class RetailInboundMessage(models.Model):
     # Storing -------------------------------------------------------------------
 
     @api.model
-    def _insert_once(self, endpoint, **vals):
+    def _insert_once(self, endpoint, alone=False, **vals):
         """INSERT the message unless its delivery id (or its body key) is
         known, or its delivery id is among the tombstones of deleted messages;
         None if it is. A queued message is left to its backend's drain, which
         is queued in the same transaction if none exists (lib/drains.py).
+
+        ``alone`` (the webhook route: nothing else in its transaction), where
+        the backend's drain exists, the statement runs on the worker's own
+        connection, prepared once, and commits at once. Otherwise, and in
+        tests (whose records other connections cannot see), it runs in the
+        caller's transaction:
 
         The unique indexes decide between concurrent twins, not a prior read.
         A twin (or a drain) committed after this request's snapshot was taken
@@ -240,10 +267,27 @@ class RetailInboundMessage(models.Model):
         Rather than Odoo's retry of the whole request, which logs the failed
         statement (body and headers) at ERROR.
         """
+        params = self._insert_params(endpoint, vals)
+        if alone and not self.env.registry.in_test_mode():
+            stored, has_drain = autocommit.execute(
+                self.env.cr.dbname,
+                drains.ACCEPT_ALONE_SQL.format(
+                    insert=INSERT_SQL.format(condition=drains.ALONE_CONDITION)
+                ),
+                params,
+                prepared="retail_inbound_accept",
+            )[0]
+            if has_drain or vals["state"] != "queued":
+                return stored and self.browse(stored)
         backend = endpoint.backend_id
         for attempt in range(3):
             try:
-                message_id, has_drain = self._insert_row(endpoint, vals)
+                self.env.cr.execute(
+                    drains.ACCEPT_SQL.format(insert=INSERT_SQL.format(condition="")),
+                    params,
+                    log_exceptions=False,
+                )
+                message_id, has_drain = self.env.cr.fetchone()
                 if message_id is None:
                     return None
                 message = self.browse(message_id)
@@ -257,42 +301,17 @@ class RetailInboundMessage(models.Model):
         return None
 
     @api.model
-    def _insert_row(self, endpoint, vals):
-        """(id, whether a drain exists) of the new message; (None, False) for a
-        duplicate. A queued message's request locks its backend's drain flag
-        if there is one: one statement."""
-        insert = """
-            INSERT INTO retail_inbound_message
-                (endpoint_id, backend_id, company_id, topic, delivery_id,
-                 correlation_id, aggregate_key,
-                 received_at, body, body_hash, body_key, headers, state, attempts,
-                 create_uid, create_date, write_uid, write_date)
-            SELECT %(endpoint)s, %(backend)s, %(company)s, %(topic)s, %(delivery_id)s,
-                   %(correlation_id)s, %(aggregate_key)s, %(now)s, %(body)s,
-                   %(body_hash)s, %(body_key)s, %(headers)s, %(state)s, 0,
-                   %(uid)s, %(now)s, %(uid)s, %(now)s
-            WHERE NOT EXISTS (
-                SELECT 1 FROM retail_inbound_tombstone
-                WHERE endpoint_id = %(endpoint)s AND delivery_id = %(delivery_id)s)
-            ON CONFLICT DO NOTHING
-            RETURNING id, state
-        """
-        self.env.cr.execute(
-            drains.ACCEPT_SQL.format(insert=insert),
-            {
-                "endpoint": endpoint.id,
-                "backend": endpoint.backend_id.id,
-                "company": endpoint.company_id.id,
-                "now": fields.Datetime.now(),
-                "uid": self.env.uid,
-                "body_key": None,
-                "aggregate_key": None,
-                **vals,
-                "headers": json.dumps(vals["headers"]),
-            },
-            log_exceptions=False,
-        )
-        return self.env.cr.fetchone()
+    def _insert_params(self, endpoint, vals):
+        return {
+            "endpoint": endpoint.id,
+            "backend": endpoint.backend_id.id,
+            "company": endpoint.company_id.id,
+            "now": fields.Datetime.now(),
+            "body_key": None,
+            "aggregate_key": None,
+            **vals,
+            "headers": json.dumps(vals["headers"]),
+        }
 
     @api.model
     def _aggregate_key(self, topic, payload):

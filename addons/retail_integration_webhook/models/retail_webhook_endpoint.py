@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
-from odoo.tools import config
+from odoo.tools import SQL, config
 
 from ..lib import autocommit, buckets, schemes
 from ..lib.ratelog import RateLimitedLog
@@ -175,18 +175,20 @@ class RetailWebhookEndpoint(models.Model):
         # read and written through _runtime_execute(). Unlogged: losing them in a
         # crash only resets the buckets and the rejection counts.
         self.env.cr.execute(
-            """
+            SQL(
+                """
             CREATE UNLOGGED TABLE IF NOT EXISTS retail_webhook_endpoint_runtime (
                 endpoint_id integer PRIMARY KEY,
-                tokens double precision NOT NULL DEFAULT 0,
-                refilled_at timestamp NOT NULL DEFAULT (now() at time zone 'UTC'),
-                allowed boolean NOT NULL DEFAULT true,
+                %s,
                 rejected_count integer NOT NULL DEFAULT 0,
                 last_rejected_at timestamp,
                 last_rejection varchar
             )
-            """
+            """,
+                buckets.COLUMNS,
+            )
         )
+        buckets.upgrade(self.env.cr, "retail_webhook_endpoint_runtime")
 
     @api.depends("token")
     def _compute_url(self):
@@ -517,8 +519,9 @@ class RetailWebhookEndpoint(models.Model):
             state=state,
             correlation_id=correlation_id,
         )
-        message = Message._insert_once(endpoint=self, **values)
+        message = Message._insert_once(endpoint=self, alone=True, **values)
         if message is None and body_key and self._expire_body_key(body_key):
+            # In this transaction, which holds the expired row's lock.
             message = Message._insert_once(endpoint=self, **values)
         if message is None:
             return self._answer_duplicate(delivery_id, body_hash)

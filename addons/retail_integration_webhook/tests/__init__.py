@@ -9,3 +9,4 @@ from . import test_processing
 from . import test_drain
 from . import test_ui
 from . import test_migration
+from . import test_buckets
