@@ -50,6 +50,7 @@ class RetailApiService(models.AbstractModel):
             self.env["res.company"].browse(config.company_id),
             self.env["stock.warehouse"].browse(w for w, _code in warehouses),
             query.skus,
+            alone=True,
         )
         items = [
             {
