@@ -3,7 +3,7 @@
     "summary": "REST API for stock, prices, orders, reservations and returns: "
     "clients with scoped hashed keys, least-privilege technical users, audit, "
     "rate limits, problem+json errors and an OpenAPI 3.1 document",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "Retail Integration for Odoo",

@@ -2,7 +2,7 @@
     "name": "Retail Integration: Inbound Webhooks",
     "summary": "Signed, deduplicated, durable and asynchronous webhook endpoints "
     "(Standard Webhooks, Shopify, WooCommerce, Stripe-style, GitHub-style)",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "Retail Integration for Odoo",

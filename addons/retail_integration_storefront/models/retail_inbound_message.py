@@ -1,11 +1,12 @@
 import dataclasses
 
-from odoo import _, models
+from odoo import _, api, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.retail_integration.lib.api_errors import ApiError, passes_by_itself
 from odoo.addons.retail_integration.lib.parsing import MappingError
+from odoo.addons.retail_integration.lib.text import storable
 
 from ..lib.adapter import ADAPTERS, DELETE, IMPORT, REFUND, RESTORE
 from ..lib.stripe import (
@@ -28,6 +29,22 @@ UNPAID = ("pending", "authorized", "partially_paid")
 
 class RetailInboundMessage(models.Model):
     _inherit = "retail.inbound.message"
+
+    @api.model
+    def _aggregate_key(self, topic, payload):
+        """A storefront order's webhooks (created, updated, paid, refunded...)
+        are processed one at a time in arrival order, however many drains a
+        backend has: keyed by the channel's order id, a refund by its
+        order's. Read from the payload alone (the accept path)."""
+        actions = {a.webhook_topics.get(topic) for a in ADAPTERS.values()} - {None}
+        if not actions or not isinstance(payload, dict):
+            return super()._aggregate_key(topic, payload)
+        data = payload.get("data")  # the generic storefront's envelope
+        data = data if isinstance(data, dict) else payload
+        order_id = data.get("order_id" if actions == {REFUND} else "id")
+        if isinstance(order_id, bool) or not isinstance(order_id, str | int):
+            return super()._aggregate_key(topic, payload)
+        return f"order:{storable(str(order_id), 100)}"
 
     def _webhook_handlers(self):
         """The topics of every registered storefront provider, and the Stripe

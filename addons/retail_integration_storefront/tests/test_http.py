@@ -35,6 +35,7 @@ class TestWebhookToOrder(StorefrontMixin, HttpCase):
         self.assertEqual(response.status_code, 202, response.text)
         message = self.last_message("generic")
         self.assertEqual((message.topic, message.state), ("order.created", "queued"))
+        self.assertEqual(message.aggregate_key, "order:T-1", "one order, in order")
         self.assertTrue(drain_jobs(self.env, message.backend_id))
         message._process()
         self.assertEqual(message.state, "done", message.error)
@@ -62,9 +63,26 @@ class TestWebhookToOrder(StorefrontMixin, HttpCase):
             with self.subTest(provider=provider):
                 self.assertEqual(self.post(provider, payload, topic).status_code, 202)
                 message = self.last_message(provider)
+                self.assertEqual(message.aggregate_key, f"order:{external_id}")
                 message._process()
                 self.assertEqual(message.state, "done", message.error)
                 self.assertEqual(self.order_of(external_id, provider).state, "sale")
+
+    def test_an_order_and_its_refunds_share_an_aggregate_key(self):
+        key = self.env["retail.inbound.message"]._aggregate_key
+        self.assertEqual(key("orders/updated", {"id": 42}), "order:42")
+        self.assertEqual(key("refunds/create", {"id": 7, "order_id": 42}), "order:42")
+        self.assertEqual(key("order.paid", {"data": {"id": "T-9"}}), "order:T-9")
+        long_id = key("order.updated", {"id": "a\x00b" + "x" * 200})
+        self.assertEqual((long_id[:8], len(long_id)), ("order:ab", 106), "storable")
+        for topic, payload in (
+            ("orders/create", {"id": None}),
+            ("orders/create", {"id": True}),
+            ("orders/create", {"id": {"nested": 1}}),
+            ("orders/create", ["not", "an", "object"]),
+            ("ping", {"id": 42}),  # not a storefront topic
+        ):
+            self.assertIsNone(key(topic, payload), (topic, payload))
 
     def test_hostile_payloads_are_stored_and_fail_without_creating_anything(self):
         orders = self.env["sale.order"].search_count([])
