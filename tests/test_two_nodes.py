@@ -6,6 +6,8 @@ PostgreSQL's advisory lock ``PG_ADVISORY_LOCK_ID`` on a connection of its own
 (``jobrunner/runner.py`` ``_acquire_master_lock``) and the others retry every
 ``ERROR_RECOVERY_DELAY`` (5 s). These tests show it holds with the suite:
 
+- a capture that commits after the run of the job it saw waiting is sent
+  in seconds, not at the outbox's minute cron;
 - exactly one runner active; webhooks (each delivery also sent to the other
   node) and business changes through both nodes: every message processed
   once, every outbox event delivered once, in order per aggregate; the
@@ -359,6 +361,75 @@ def test_one_runner_and_everything_once_across_two_nodes(nodes, odoo_db, receive
     admin_a.call("retail.webhook.endpoint", "write", endpoint, {"secret": new_secret})
     assert statuses_on_b("old", SECRET) == [401] * 8
     assert statuses_on_b("new", new_secret) == [202] * 8
+
+
+# A capture held open: the event and the delivery a business transaction
+# writes (a copy of a delivered one), with no dispatch job queued, as when
+# its snapshot saw the subscription's job still waiting.
+HELD_CAPTURE = """
+    WITH e AS (
+        INSERT INTO retail_outbox_event (aggregate_id, sequence, version,
+            company_id, uuid, event_type, aggregate_model, aggregate_key,
+            correlation_id, payload, extra_payloads, occurred_at,
+            create_date, write_date)
+        SELECT aggregate_id, sequence + 1000, version, company_id, %(uuid)s,
+            event_type, aggregate_model, aggregate_key, correlation_id, payload,
+            extra_payloads, occurred_at, now(), now()
+        FROM retail_outbox_event WHERE id = %(event)s
+        RETURNING id
+    )
+    INSERT INTO retail_outbox_delivery (event_id, subscription_id, backend_id,
+        company_id, sequence, version, attempts, replay_count, coalesced_count,
+        event_type, aggregate_key, state, next_attempt, create_date, write_date)
+    SELECT e.id, d.subscription_id, d.backend_id, d.company_id,
+        d.sequence + 1000, d.version, 0, 0, 0, d.event_type, d.aggregate_key,
+        'pending', now() AT TIME ZONE 'UTC', now(), now()
+    FROM e, retail_outbox_delivery d WHERE d.id = %(delivery)s
+"""
+
+
+def test_a_capture_committed_after_an_empty_run_is_not_left_to_the_cron(
+    nodes, odoo_db, receiver, capsys
+):
+    """A capture that queued no dispatch job (its snapshot saw one waiting)
+    and commits after that job's run found nothing to send: the run's end
+    waits for the transactions writing deliveries of its subscription, or
+    looks again a second later; the delivery goes out in seconds, not at
+    the outbox's minute cron."""
+    admin = OdooClient(nodes.a.url, odoo_db)
+    shop = setup_backend(admin, receiver, "Held capture")
+    [first, second] = shop.products[:2]
+    admin.call("product.product", "write", [first], {"default_code": f"HC-{shop.run}"})
+    wait_until(lambda: received_events(receiver, shop), 30, "the first event sent")
+    [(event, delivery)] = db_rows(
+        odoo_db,
+        """SELECT d.event_id, d.id FROM retail_outbox_delivery d
+           JOIN retail_event_subscription s ON s.id = d.subscription_id
+           WHERE s.url = %s""",
+        [f"{receiver.url}/{shop.run}"],
+    )
+    held = uuid.uuid4().hex
+    with closing(psycopg2.connect(dbname=odoo_db)) as cnx, cnx.cursor() as cr:
+        cr.execute(HELD_CAPTURE, {"uuid": held, "event": event, "delivery": delivery})
+        # Another capture commits beside it: its job sends it; the run a
+        # second later finds nothing it can see.
+        admin.call(
+            "product.product", "write", [second], {"default_code": f"HC2-{shop.run}"}
+        )
+        wait_until(
+            lambda: len(received_events(receiver, shop)) >= 2, 30, "the second event"
+        )
+        time.sleep(3)
+        cnx.commit()
+        committed = time.monotonic()
+    wait_until(
+        lambda: held in received_events(receiver, shop), 10, "the held event sent"
+    )
+    with capsys.disabled():
+        print(
+            f"\nheld capture: sent {time.monotonic() - committed:.1f} s after "
+            "its commit"
+        )
 
 
 def test_node_a_killed_mid_load_b_takes_over(nodes, odoo_db, receiver, capsys):

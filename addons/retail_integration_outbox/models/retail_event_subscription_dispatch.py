@@ -3,6 +3,7 @@ import time
 from datetime import datetime, timedelta
 
 import requests
+from psycopg2.errors import LockNotAvailable
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -19,6 +20,9 @@ _SESSIONS = {}
 DISPATCH_SECONDS = 10  # a dispatch job re-enqueues itself after this long
 # A job that finds the subscription taken looks again after this long.
 LOCK_RETRY_SECONDS = 1
+# A run that sent nothing waits this long, at most, for the transactions
+# still writing deliveries of its subscription (``_captures_done``).
+CAPTURE_WAIT = "200ms"
 
 
 def _config_int(name, default):
@@ -234,6 +238,30 @@ class RetailEventSubscription(models.Model):
             )
             return cr.fetchone()[0]
 
+    def _captures_done(self):
+        """Whether no transaction is writing deliveries of this subscription,
+        after waiting up to ``CAPTURE_WAIT`` for those that are.
+
+        A capture whose snapshot saw this job still waiting queued no job of
+        its own; if it commits after this run's last look, its deliveries
+        would wait for the outbox's cron. Each such transaction holds KEY
+        SHARE on the subscription's row (its deliveries' foreign key), which
+        FOR UPDATE waits for: once this run has the row, they have committed
+        (or rolled back), and ``_committed_since`` sees what they wrote."""
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute("SET LOCAL lock_timeout = %s", [CAPTURE_WAIT])
+                cr.execute(
+                    "SELECT id FROM retail_event_subscription WHERE id = %s FOR UPDATE",
+                    [self.id],
+                    log_exceptions=False,
+                )
+                cr.execute("SET LOCAL lock_timeout = DEFAULT")
+        except LockNotAvailable:
+            return False
+        return True
+
     def _resume_at(self):
         """When this subscription may send again, if not now: the next probe
         of a paused one, or the end of its receiver's Retry-After, whichever
@@ -256,6 +284,12 @@ class RetailEventSubscription(models.Model):
             # A capture committed between the look above and this run's
             # commit may have found the lock taken: look again shortly.
             self._enqueue_dispatch(eta=fields.Datetime.now() + timedelta(seconds=1))
+        elif seen is not None and not self._captures_done():
+            self._enqueue_dispatch(
+                eta=fields.Datetime.now() + timedelta(seconds=LOCK_RETRY_SECONDS)
+            )
+        elif seen is not None and self._committed_since(seen):
+            self._enqueue_dispatch()
         else:
             self.env.cr.execute(
                 """SELECT min(next_attempt) FROM retail_outbox_delivery

@@ -712,3 +712,25 @@ class TestDispatch(OutboxCase):
         self.assertTrue(later.identity_key.endswith(":later"))
         self.assertSoon(later.eta, 1, slack=2)
         self.assertEqual(self.dispatch(), "1 sent, state healthy")
+
+    def test_a_run_with_nothing_to_send_waits_for_captures_still_writing(self):
+        """A capture whose snapshot saw the dispatch job waiting queued none:
+        a run that finds nothing to send looks again a second later while a
+        transaction still writes deliveries of its subscription, and
+        leaves no run once none does."""
+        self.only("order.confirmed")
+        self.confirm_orders(1)
+        self.waiting_jobs().button_done()
+        self.assertEqual(self.dispatch(), "1 sent, state healthy")
+        self.waiting_jobs().button_done()  # the look a second after a send
+        Subscription = type(self.subscription)
+        with patch.object(Subscription, "_captures_done", return_value=False):
+            self.assertEqual(self.dispatch(), "0 sent, state healthy")
+        later = self.waiting_jobs()
+        self.assertEqual(len(later), 1)
+        self.assertTrue(later.identity_key.endswith(":later"))
+        self.assertSoon(later.eta, 1, slack=2)
+        later.button_done()
+        self.assertTrue(self.subscription._captures_done(), "none here")
+        self.assertEqual(self.dispatch(), "0 sent, state healthy")
+        self.assertFalse(self.waiting_jobs())
