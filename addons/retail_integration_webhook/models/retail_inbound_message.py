@@ -44,6 +44,10 @@ INSERT_SQL = """
     ON CONFLICT DO NOTHING
     RETURNING id, state
 """
+ACCEPT_SQL = drains.ACCEPT_SQL.format(insert=INSERT_SQL.format(condition=""))
+ACCEPT_ALONE_SQL = drains.ACCEPT_ALONE_SQL.format(
+    insert=INSERT_SQL.format(condition=drains.ALONE_CONDITION)
+)
 
 MAX_ATTEMPTS = 8
 # Seconds before the next attempt, from the attempt that failed on: 10 s,
@@ -271,9 +275,7 @@ class RetailInboundMessage(models.Model):
         if alone and not self.env.registry.in_test_mode():
             stored, has_drain = autocommit.execute(
                 self.env.cr.dbname,
-                drains.ACCEPT_ALONE_SQL.format(
-                    insert=INSERT_SQL.format(condition=drains.ALONE_CONDITION)
-                ),
+                ACCEPT_ALONE_SQL,
                 params,
                 prepared="retail_inbound_accept",
             )[0]
@@ -282,11 +284,7 @@ class RetailInboundMessage(models.Model):
         backend = endpoint.backend_id
         for attempt in range(3):
             try:
-                self.env.cr.execute(
-                    drains.ACCEPT_SQL.format(insert=INSERT_SQL.format(condition="")),
-                    params,
-                    log_exceptions=False,
-                )
+                self.env.cr.execute(ACCEPT_SQL, params, log_exceptions=False)
                 message_id, has_drain = self.env.cr.fetchone()
                 if message_id is None:
                     return None
