@@ -117,6 +117,10 @@ class RetailExternalRef(models.Model):
                     id=external_id,
                 ),
                 seconds=2,
+                # Waiting for another transaction spends no attempt: a batch
+                # of another drain may hold the lock for seconds, again and
+                # again for a customer many orders share.
+                ignore_retry=True,
             )
 
     @api.model
