@@ -111,7 +111,7 @@ class RetailApiReservation(models.Model):
             "company": company.id,
             "warehouses": warehouses.ids,
         }
-        if alone and not self.env.registry.in_test_mode():
+        if alone and autocommit.serves(self.env):
             rows = autocommit.execute(
                 self.env.cr.dbname, LEVELS_SQL, params, prepared="retail_api_levels"
             )

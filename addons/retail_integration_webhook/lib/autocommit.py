@@ -48,6 +48,13 @@ def _connection(dbname):
     return current
 
 
+def serves(env):
+    """Whether work of ``env``'s request may run on this connection, outside
+    its transaction: not in tests, whose records only the test's own
+    transaction sees."""
+    return not env.registry.in_test_mode()
+
+
 def execute(dbname, query, params=None, prepared=None):
     """Run one statement in its own transaction; return its rows, if any.
 

@@ -272,7 +272,7 @@ class RetailInboundMessage(models.Model):
         statement (body and headers) at ERROR.
         """
         params = self._insert_params(endpoint, vals)
-        if alone and not self.env.registry.in_test_mode():
+        if alone and autocommit.serves(self.env):
             stored, has_drain = autocommit.execute(
                 self.env.cr.dbname,
                 ACCEPT_ALONE_SQL,
