@@ -3,12 +3,14 @@
 Stock availability of 50 SKUs per call (GET /retail/api/v1/stock) at
 concurrency 8, beside the no-op auth='none' route in the same server:
 requests/s, p50/p99, and the ratio of the two throughputs (target >= 0.6,
-p99 < 100 ms). Then order submission: canonical orders POSTed one after
+p99 < 100 ms), the routes alternated in rounds so that the machine's drift
+weighs on them alike. Then order submission: canonical orders POSTed one after
 another to /retail/api/v1/orders (Idempotency-Key, the storefront's import
 path, audit), beside the same orders imported by direct ORM calls in this
 process (target >= 0.8).
 
-    python3 bench/api_stock.py [--requests 2000] [--concurrency 8] [--orders 60]
+    python3 bench/api_stock.py [--requests 2000] [--rounds 4] [--concurrency 8]
+        [--orders 60]
 
 The database is named ``$API_BENCH_DB_PREFIX<pid>`` (default ``retail_bench_``).
 """
@@ -25,7 +27,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BenchOdoo, percentile  # noqa: E402
+from harness import BenchOdoo, combined, percentile  # noqa: E402
 
 SKUS = 50
 
@@ -177,7 +179,8 @@ def orders_by_orm(odoo, backend_id, currency, skus, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000, help="per route")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--orders", type=int, default=60)
     args = parser.parse_args()
@@ -202,14 +205,24 @@ def main():
         load("POST", noop_url, 200, args.concurrency, plain, body)  # warm-up
         load("POST", insert_url, 200, args.concurrency, plain, body)
         load("GET", stock_url, 200, args.concurrency, auth)
-        noop = load("POST", noop_url, args.requests, args.concurrency, plain, body)
-        insert = load("POST", insert_url, args.requests, args.concurrency, plain, body)
-        stock = load("GET", stock_url, args.requests, args.concurrency, auth)
+        per_round = args.requests // args.rounds
+        runs = {"noop": [], "insert": [], "stock": []}
+        for _round in range(args.rounds):
+            runs["noop"].append(
+                load("POST", noop_url, per_round, args.concurrency, plain, body)
+            )
+            runs["insert"].append(
+                load("POST", insert_url, per_round, args.concurrency, plain, body)
+            )
+            runs["stock"].append(
+                load("GET", stock_url, per_round, args.concurrency, auth)
+            )
+        noop, insert, stock = (combined(runs[k]) for k in ("noop", "insert", "stock"))
         if set(stock[2]) != {200}:
             raise SystemExit(f"stock statuses {stock[2]}")
         print(
-            f"{args.requests} requests per run, concurrency {args.concurrency}, "
-            "--workers=2"
+            f"{per_round * args.rounds} requests per route in {args.rounds} "
+            f"alternated rounds, concurrency {args.concurrency}, --workers=2"
         )
         report("no-op auth='none' route", *noop)
         report("one INSERT + COMMIT route", *insert)

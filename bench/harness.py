@@ -208,3 +208,14 @@ def percentile(values, fraction):
     return (
         ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
     )
+
+
+def combined(runs):
+    """One (requests/s, latencies, statuses) of several ``load`` results."""
+    seconds = sum(len(lat) / rate for rate, lat, _statuses in runs)
+    latencies = [x for _rate, lat, _statuses in runs for x in lat]
+    statuses = {}
+    for _rate, _lat, counts in runs:
+        for status, count in counts.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return len(latencies) / seconds, latencies, statuses

@@ -30,7 +30,13 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BenchOdoo, dependencies, load_lib, percentile  # noqa: E402
+from harness import (  # noqa: E402
+    BenchOdoo,
+    combined,
+    dependencies,
+    load_lib,
+    percentile,
+)
 
 standard_webhooks = load_lib("retail_integration/lib/standard_webhooks.py")
 
@@ -80,17 +86,6 @@ def load(url, prepared, concurrency):
     for thread in threads:
         thread.join()
     return len(prepared) / (time.perf_counter() - started), latencies, statuses
-
-
-def combined(runs):
-    """One (requests/s, latencies, statuses) of several ``load`` results."""
-    seconds = sum(len(lat) / rate for rate, lat, _statuses in runs)
-    latencies = [x for _rate, lat, _statuses in runs for x in lat]
-    statuses = {}
-    for _rate, _lat, counts in runs:
-        for status, count in counts.items():
-            statuses[status] = statuses.get(status, 0) + count
-    return len(latencies) / seconds, latencies, statuses
 
 
 def report(label, rate, latencies, statuses):

@@ -202,11 +202,25 @@ def test_concurrent_reservations_never_exceed_the_stock(admin, shop, odoo_server
     assert statuses == [201, 201, 201, 409, 409, 409], [a.text for a in answers]
     stock = requests.get(
         f"{odoo_server}{API}/stock?skus={sku}&warehouse={shop['warehouse']}",
-        headers=headers,
+        headers={**headers, "X-Correlation-Id": "sys-read-audit"},
         timeout=30,
     ).json()
     assert stock["items"][0]["reserved"] == 9.0
     assert stock["items"][0]["available"] == 1
+    # a read's audit row is committed on the worker's own connection
+    [read] = admin.call(
+        "retail.api.call",
+        "search_read",
+        [["correlation_id", "=", "sys-read-audit"]],
+        ["client_id", "route", "method", "status", "latency_ms"],
+    )
+    assert read["client_id"][0] == shop["client"]
+    assert (read["route"], read["method"], read["status"]) == (
+        f"{API}/stock",
+        "GET",
+        200,
+    )
+    assert read["latency_ms"] > 0
     calls = admin.call(
         "retail.api.call",
         "search_count",

@@ -211,12 +211,9 @@ class RetailApiController(http.Controller):
         response = self._response(status, body, headers, audit)
         audit["status"] = response.status_code
         audit["latency_ms"] = (time.perf_counter() - started) * 1000
-        # sudo: auth='none'; the audit row is the API's own bookkeeping. A
-        # read writes only its audit row: its commit need not wait for the
-        # disk (a crash may lose the last fraction of a second of read audit
-        # rows, never a write's).
+        # sudo: auth='none'; the audit row is the API's own bookkeeping
         request.env["retail.api.call"].sudo()._record(
-            audit, wait_for_disk=httprequest.method not in ("GET", "HEAD")
+            audit, read=httprequest.method in ("GET", "HEAD")
         )
         return response
 
@@ -224,8 +221,9 @@ class RetailApiController(http.Controller):
         httprequest = request.httprequest
         # sudo: auth='none': the key is the authentication
         Client = request.env["retail.api.client"].sudo()
-        lowered = {k.lower(): v for k, v in httprequest.headers.items()}
-        client, access = Client._authenticate(lowered, httprequest.remote_addr)
+        client, access = Client._authenticate(
+            httprequest.headers, httprequest.remote_addr
+        )
         audit.update(
             client_id=client.id,
             company_id=client._config().company_id,
@@ -247,8 +245,9 @@ class RetailApiController(http.Controller):
         query = _query(route, httprequest.args)
         body = _body(route, httprequest)
         service = client._as_technical_user(
-            request.env["retail.api.service"]
-        ).with_context(retail_correlation_id=audit["correlation_id"])
+            request.env["retail.api.service"],
+            retail_correlation_id=audit["correlation_id"],
+        )
         handler = getattr(service, route.handler)
         if route.method == "GET":
             return handler(client, params, query, body)

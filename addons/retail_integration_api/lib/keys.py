@@ -37,7 +37,8 @@ def matches(key, stored_hash):
 
 def from_headers(headers):
     """The key a request presents: ``Authorization: Bearer <key>`` or
-    ``X-Api-Key: <key>`` (``headers`` with lowercase names)."""
+    ``X-Api-Key: <key>`` (``headers``: a request's headers, or any mapping
+    with lowercase names)."""
     auth = headers.get("authorization", "")
     if auth[:7].lower() == "bearer ":
         return auth[7:].strip()

@@ -4,12 +4,20 @@ from odoo.addons.retail_integration_webhook.lib import autocommit
 
 DEFAULT_RETENTION_DAYS = 90
 
+INSERT_SQL = """
+    INSERT INTO retail_api_call (create_date, client_id, company_id, key_prefix,
+        method, route, status, problem, latency_ms, correlation_id, remote_addr)
+    VALUES (now() at time zone 'UTC', %(client_id)s, %(company_id)s,
+        %(key_prefix)s, %(method)s, %(route)s, %(status)s, %(problem)s,
+        %(latency_ms)s, %(correlation_id)s, %(remote_addr)s)
+"""
+
 
 class RetailApiCall(models.Model):
     """One API call, for audit: who, which route, what answer, how long. Never
-    the body. Written at the end of the call's transaction, which the
-    controller commits for refusals and failures too (a failure's own work
-    rolled back first)."""
+    the body. Written at the end of the call (``_record``): a write's in its
+    transaction, which the controller commits for refusals and failures too
+    (a failure's own work rolled back first); a read's on its own."""
 
     _name = "retail.api.call"
     _description = "Retail API Call (audit)"
@@ -29,27 +37,28 @@ class RetailApiCall(models.Model):
     remote_addr = fields.Char("Caller Address", readonly=True)
 
     @api.model
-    def _record(self, values, wait_for_disk=True):
-        """Insert the audit row in the call's transaction; without
-        ``wait_for_disk``, the transaction's commit does not wait for the
-        disk (``synchronous_commit`` off, set in the INSERT's round trip).
+    def _record(self, values, read=False):
+        """Insert the audit row: a write's in the call's transaction; a
+        read's (``read``), all a read writes, on the worker's autocommit
+        connection (prepared, one round trip), its commit not waiting for the
+        disk (``synchronous_commit`` off): a crash of the database server may
+        lose the last fraction of a second of read audit rows, never a
+        write's. In tests, in the call's transaction, which the test sees.
         The client's and key's last use is touched at most once a minute, on
         the worker's autocommit connection: in the call's REPEATABLE READ
         transaction, concurrent calls updating that row would fail to
         serialise and run again (taking a second rate token)."""
         cr = self.env.cr
-        cr.execute(
-            ("" if wait_for_disk else "SET LOCAL synchronous_commit TO OFF;")
-            + """
-            INSERT INTO retail_api_call (create_date, client_id, company_id,
-                key_prefix, method, route, status, problem, latency_ms,
-                correlation_id, remote_addr)
-            VALUES (now() at time zone 'UTC', %(client_id)s, %(company_id)s,
-                %(key_prefix)s, %(method)s, %(route)s, %(status)s, %(problem)s,
-                %(latency_ms)s, %(correlation_id)s, %(remote_addr)s)
-            """,
-            values,
-        )
+        if read and autocommit.serves(self.env):
+            autocommit.execute(
+                cr.dbname,
+                INSERT_SQL,
+                values,
+                prepared="retail_api_call_insert",
+                wait_for_disk=False,
+            )
+        else:
+            cr.execute(INSERT_SQL, values)
         if values.get("touch") and values["status"] < 500:
             autocommit.execute(
                 cr.dbname,

@@ -196,10 +196,12 @@ class RetailApiClient(models.Model):
             user.active = False  # no login (Odoo refuses it at create)
             client.sudo().technical_user_id = user
 
-    def _as_technical_user(self, records):
+    def _as_technical_user(self, records, **context):
+        """``records`` as the client's technical user in its company, with
+        ``context`` added."""
         config = self._config()
         return records.with_user(config.user_id).with_context(
-            allowed_company_ids=[config.company_id]
+            allowed_company_ids=[config.company_id], **context
         )
 
     # Keys ----------------------------------------------------------------------

@@ -7,13 +7,14 @@ from odoo.addons.retail_integration_outbox.lib import payloads
 from odoo.addons.retail_integration_storefront.lib.listing import published_quantity
 from odoo.addons.retail_integration_webhook.lib import autocommit
 
-# What _levels reads.
+# What _levels reads: sums per (warehouse, product), each table read once.
 LEVELS_SQL = """
     WITH p AS (
         SELECT DISTINCT ON (pp.default_code) pp.id, pp.default_code
-          FROM product_product pp
+          FROM unnest(%(skus)s::varchar[]) AS sku (code)
+          JOIN product_product pp ON pp.default_code = sku.code
           JOIN product_template pt ON pt.id = pp.product_tmpl_id
-         WHERE pp.default_code = ANY(%(skus)s) AND pp.active
+         WHERE pp.active
            AND (pt.company_id IS NULL OR pt.company_id = %(company)s)
          ORDER BY pp.default_code, pp.id
     ), w AS (
@@ -21,24 +22,26 @@ LEVELS_SQL = """
           FROM stock_warehouse wh
           JOIN stock_location l ON l.id = wh.view_location_id
          WHERE wh.id = ANY(%(warehouses)s)
-    )
-    SELECT p.default_code, p.id, w.id,
-           COALESCE(q.quantity, 0), COALESCE(q.taken, 0), COALESCE(r.held, 0)
-      FROM p CROSS JOIN w
-      LEFT JOIN LATERAL (
-        SELECT SUM(sq.quantity) AS quantity,
-               SUM(sq.reserved_quantity) AS taken
-          FROM stock_quant sq
-          JOIN stock_location sl ON sl.id = sq.location_id
-         WHERE sq.product_id = p.id AND sq.company_id = %(company)s
-           AND sl.parent_path LIKE w.parent_path || '%%'
-      ) q ON true
-      LEFT JOIN LATERAL (
-        SELECT SUM(rl.quantity) AS held
+    ), q AS (
+        SELECT w.id AS warehouse_id, sq.product_id,
+               SUM(sq.quantity) AS quantity, SUM(sq.reserved_quantity) AS taken
+          FROM w
+          JOIN stock_location sl ON sl.parent_path LIKE w.parent_path || '%%'
+          JOIN stock_quant sq ON sq.location_id = sl.id
+         WHERE sq.product_id IN (SELECT id FROM p) AND sq.company_id = %(company)s
+         GROUP BY w.id, sq.product_id
+    ), r AS (
+        SELECT rl.warehouse_id, rl.product_id, SUM(rl.quantity) AS held
           FROM retail_api_reservation_line rl
-         WHERE rl.state = 'active' AND rl.warehouse_id = w.id
-           AND rl.product_id = p.id
-      ) r ON true
+         WHERE rl.state = 'active' AND rl.warehouse_id = ANY(%(warehouses)s)
+           AND rl.product_id IN (SELECT id FROM p)
+         GROUP BY rl.warehouse_id, rl.product_id
+    )
+    SELECT p.default_code, p.id, w.id, COALESCE(q.quantity, 0)::float8,
+           COALESCE(q.taken, 0)::float8, COALESCE(r.held, 0)::float8
+      FROM p CROSS JOIN w
+      LEFT JOIN q ON q.warehouse_id = w.id AND q.product_id = p.id
+      LEFT JOIN r ON r.warehouse_id = w.id AND r.product_id = p.id
     """
 
 

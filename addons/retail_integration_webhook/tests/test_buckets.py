@@ -1,6 +1,10 @@
 import os
 from unittest.mock import patch
 
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+
 from odoo.tests import TransactionCase, tagged
 
 from ..lib import autocommit, buckets
@@ -97,3 +101,35 @@ class TestPreparedStatements(TransactionCase):
         self.assertEqual(count, 1)
         autocommit._connections[os.getpid()][1].close()  # the server dropped it
         self.assertEqual(run(1, 1), [(2, 1)], "prepared again on the new one")
+
+    def test_without_waiting_for_the_disk_in_one_round_trip(self):
+        dbname = self.env.cr.dbname
+        autocommit.execute(
+            dbname, "CREATE TEMPORARY TABLE retail_test_nowait (n int PRIMARY KEY)"
+        )
+        insert = "INSERT INTO retail_test_nowait VALUES (%(n)s)"
+        run = lambda n: autocommit.execute(  # noqa: E731
+            dbname, insert, {"n": n}, prepared="retail_test_nowait", wait_for_disk=False
+        )
+        self.assertIsNone(run(1))
+        cnx = autocommit._connections[os.getpid()][1]
+        self.assertEqual(
+            cnx.info.transaction_status,
+            psycopg2.extensions.TRANSACTION_STATUS_IDLE,
+            "committed, not left in a transaction",
+        )
+        with self.assertRaises(psycopg2.errors.UniqueViolation):
+            run(1)
+        self.assertEqual(
+            cnx.info.transaction_status,
+            psycopg2.extensions.TRANSACTION_STATUS_IDLE,
+            "the failed transaction rolled back",
+        )
+        run(2)
+        self.assertEqual(
+            autocommit.execute(dbname, "SELECT n FROM retail_test_nowait ORDER BY n"),
+            [(1,), (2,)],
+        )
+        [(setting,)] = autocommit.execute(dbname, "SHOW synchronous_commit")
+        self.assertEqual(setting, "on", "only for those transactions")
+        autocommit.execute(dbname, "DROP TABLE retail_test_nowait")
