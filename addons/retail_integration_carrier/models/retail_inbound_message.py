@@ -1,5 +1,7 @@
-from odoo import _, models
+from odoo import _, api, models
 from odoo.exceptions import UserError
+
+from odoo.addons.retail_integration.lib.text import storable
 
 from ..lib.shipping import PROVIDERS
 
@@ -13,6 +15,23 @@ TRACKING_TOPICS = {
 
 class RetailInboundMessage(models.Model):
     _inherit = "retail.inbound.message"
+
+    @api.model
+    def _aggregate_key(self, topic, payload):
+        """A shipment's tracking webhooks are processed one at a time, keyed
+        by its tracking number: a backend's drains never wait on one
+        shipment's lock. Read from the payload alone (the accept path); a
+        payload the provider cannot read is keyed by nothing, and fails in
+        its handler."""
+        for provider, topics in TRACKING_TOPICS.items():
+            if topic in topics:
+                try:
+                    update = PROVIDERS[provider].tracking_update(payload)
+                except (AttributeError, TypeError, ValueError):
+                    update = None  # the accept path never refuses a payload
+                if update:
+                    return f"tracking:{storable(update.tracking_number, 100)}"
+        return super()._aggregate_key(topic, payload)
 
     def _webhook_handlers(self):
         handlers = super()._webhook_handlers()

@@ -158,6 +158,41 @@ class TestTracking(CarrierCase):
             self.shipment_events().mapped("event_type"), ["shipment.returned"]
         )
 
+    def test_a_shipments_webhooks_share_an_aggregate_key(self):
+        """Keyed by tracking number (read from the payload on the accept
+        path): a backend's drains take one shipment's webhooks one at a time,
+        in arrival order."""
+        key = self.env["retail.inbound.message"]._aggregate_key
+        tracker = self.tracker_of(self.shipment)
+        number = self.shipment.tracking_number
+        self.assertEqual(
+            key("tracker.updated", {"result": tracker}), f"tracking:{number}"
+        )
+        self.assertEqual(
+            key("tracker.created", {"result": dict(tracker, tracking_details="x")}),
+            f"tracking:{number}",
+            "unreadable events: still the shipment's",
+        )
+        self.assertEqual(
+            key("shipment.tracking", {"data": {"tracking_number": "RP-1"}}),
+            "tracking:RP-1",
+        )
+        hostile = key(
+            "shipment.tracking", {"data": {"tracking_number": "a\x00b" + "x" * 200}}
+        )
+        self.assertTrue(hostile.startswith("tracking:abx"), hostile)
+        self.assertLessEqual(len(hostile), 109, "storable")
+        for topic, payload in (
+            ("tracker.updated", None),
+            ("tracker.updated", [1, 2]),
+            ("tracker.updated", {"result": {"object": "Tracker", "id": "trk_x"}}),
+            ("tracker.updated", {"result": {"object": "Batch", "tracking_code": "1"}}),
+            ("shipment.tracking", {"data": {"tracking_number": 42}}),
+            ("shipment.tracking", {"data": "RP-1"}),
+            ("ping", {"result": tracker}),  # not a tracking topic
+        ):
+            self.assertIsNone(key(topic, payload), (topic, payload))
+
     def test_unknown_and_hostile_payloads(self):
         stranger = dict(
             self.tracker_of(self.shipment), id="trk_other", tracking_code="NOPE1"
