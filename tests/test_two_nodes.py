@@ -395,7 +395,10 @@ def test_a_capture_committed_after_an_empty_run_is_not_left_to_the_cron(
     and commits after that job's run found nothing to send: the run's end
     waits for the transactions writing deliveries of its subscription, or
     looks again a second later; the delivery goes out in seconds, not at
-    the outbox's minute cron."""
+    the outbox's minute cron. The capture commits while a run waits for it,
+    so the run began before the commit and ends after it; its delivery was
+    written before the newest one that run saw (ids are taken at write
+    time, not at commit)."""
     admin = OdooClient(nodes.a.url, odoo_db)
     shop = setup_backend(admin, receiver, "Held capture")
     [first, second] = shop.products[:2]
@@ -419,7 +422,17 @@ def test_a_capture_committed_after_an_empty_run_is_not_left_to_the_cron(
         wait_until(
             lambda: len(received_events(receiver, shop)) >= 2, 30, "the second event"
         )
-        time.sleep(3)
+        holder = cnx.get_backend_pid()
+        wait_until(
+            lambda: db_rows(
+                odoo_db,
+                """SELECT pid FROM pg_stat_activity
+                    WHERE %s = ANY(pg_blocking_pids(pid))""",
+                [holder],
+            ),
+            10,
+            "a run waiting for the capture",
+        )
         cnx.commit()
         committed = time.monotonic()
     wait_until(

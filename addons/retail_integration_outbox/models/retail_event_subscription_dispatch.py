@@ -12,6 +12,7 @@ from odoo.tools import config
 from ..lib import circuit, retry, ssrf, transports
 from ..lib.events import excerpt
 from ..transports.webhook import allow_private_urls
+from .retail_outbox_delivery import NEXT_DUE
 
 # One keep-alive session per subscription and worker process, reused by every
 # dispatch job that process runs.
@@ -227,7 +228,12 @@ class RetailEventSubscription(models.Model):
         """Whether due deliveries newer than ``seen`` were committed after this
         transaction began (it cannot see them): a capture that found this
         job running, or whose own job found the lock taken. Looked up in a
-        transaction of its own."""
+        transaction of its own.
+
+        Ids are taken when a delivery is written, not when it commits: one
+        written before ``seen`` and committed after this transaction began
+        is not found here, but by ``_next_due`` after a run that sent
+        nothing."""
         with self.env.registry.cursor() as cr:
             cr.execute(
                 """SELECT EXISTS(
@@ -238,16 +244,26 @@ class RetailEventSubscription(models.Model):
             )
             return cr.fetchone()[0]
 
+    def _next_due(self):
+        """When this subscription's next sendable delivery is due, as
+        committed now (a transaction of its own): what this run could see
+        and what was committed after it began. Only after a run that sent
+        nothing, whose own writes it would not see."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(NEXT_DUE, {"sub": self.id})
+            row = cr.fetchone()
+            return row and row[0]
+
     def _captures_done(self):
         """Whether no transaction is writing deliveries of this subscription,
         after waiting up to ``CAPTURE_WAIT`` for those that are.
 
         A capture whose snapshot saw this job still waiting queued no job of
-        its own; if it commits after this run's last look, its deliveries
-        would wait for the outbox's cron. Each such transaction holds KEY
-        SHARE on the subscription's row (its deliveries' foreign key), which
-        FOR UPDATE waits for: once this run has the row, they have committed
-        (or rolled back), and ``_committed_since`` sees what they wrote."""
+        its own; if it commits after this run began, its deliveries would
+        wait for the outbox's cron. Each such transaction holds KEY SHARE on
+        the subscription's row (its deliveries' foreign key), which FOR
+        UPDATE waits for: once this run has the row, they have committed (or
+        rolled back), and ``_next_due`` sees what they wrote."""
         cr = self.env.cr
         try:
             with cr.savepoint(flush=False):
@@ -270,13 +286,15 @@ class RetailEventSubscription(models.Model):
         times = (self.hold_until, self.state == "paused" and self.probe_at)
         return max((t for t in times if t and t > now), default=False)
 
-    def _schedule_next(self, sent, more, seen=None):
+    def _schedule_next(self, sent, more, seen):
+        """Leave the run that comes after this one. ``seen``: the newest
+        delivery this run's transaction saw when it began."""
         if not self.active or self.state == "stopped":
             return
         later = self._resume_at()
         if later:
             self._enqueue_dispatch(eta=later)
-        elif more or (seen is not None and self._committed_since(seen)):
+        elif more or self._committed_since(seen):
             # Work this run could not see: the next run starts once this one
             # commits (and releases the subscription).
             self._enqueue_dispatch()
@@ -284,19 +302,13 @@ class RetailEventSubscription(models.Model):
             # A capture committed between the look above and this run's
             # commit may have found the lock taken: look again shortly.
             self._enqueue_dispatch(eta=fields.Datetime.now() + timedelta(seconds=1))
-        elif seen is not None and not self._captures_done():
+        elif not self._captures_done():
             self._enqueue_dispatch(
                 eta=fields.Datetime.now() + timedelta(seconds=LOCK_RETRY_SECONDS)
             )
-        elif seen is not None and self._committed_since(seen):
-            self._enqueue_dispatch()
         else:
-            self.env.cr.execute(
-                """SELECT min(next_attempt) FROM retail_outbox_delivery
-                   WHERE subscription_id = %s AND state IN ('pending', 'failed')""",
-                [self.id],
-            )
-            soonest = self.env.cr.fetchone()[0]
+            # At once if due (an eta past), within the hour; else the cron's.
+            soonest = self._next_due()
             if soonest and soonest < datetime.utcnow() + timedelta(hours=1):
                 self._enqueue_dispatch(eta=soonest)
 

@@ -11,27 +11,31 @@ from ..lib import retry
 
 _logger = logging.getLogger(__name__)
 
-# Due deliveries of a subscription, oldest first, leaving out any whose
-# aggregate has an earlier delivery still on its way: order per aggregate.
-# A dead delivery does not hold the others back (it waits for a person).
-# The scan follows retail_outbox_delivery_claim and stops at the limit. The
-# OFFSET 0 keeps the NOT EXISTS a per-row probe of
+# The deliveries of a subscription that may be sent once due: order per
+# aggregate leaves out any whose aggregate has an earlier delivery still on
+# its way. A dead delivery does not hold the others back (it waits for a
+# person). The OFFSET 0 keeps the NOT EXISTS a per-row probe of
 # retail_outbox_delivery_aggregate: as an anti-join, on a table without
 # planner statistics yet (fresh, or just filled), PostgreSQL matched on the
 # subscription alone, rows x rows (0.8 s for 200 of 2,000 due).
-CLAIM = """
-WITH claimed AS (
-    SELECT d.id FROM retail_outbox_delivery d
-     WHERE d.subscription_id = %(sub)s
+SENDABLE = """
+       d.subscription_id = %(sub)s
        AND d.state IN ('pending', 'failed')
-       AND d.next_attempt <= %(now)s
        AND NOT EXISTS (
            SELECT 1 FROM retail_outbox_delivery p
             WHERE p.subscription_id = d.subscription_id
               AND p.aggregate_key = d.aggregate_key
               AND p.sequence < d.sequence
               AND p.state IN ('pending', 'sending', 'failed')
-           OFFSET 0)
+           OFFSET 0)"""
+
+# Sendable deliveries that are due, oldest first. The scan follows
+# retail_outbox_delivery_claim and stops at the limit.
+CLAIM = f"""
+WITH claimed AS (
+    SELECT d.id FROM retail_outbox_delivery d
+     WHERE {SENDABLE}
+       AND d.next_attempt <= %(now)s
      ORDER BY d.next_attempt, d.sequence, d.id
      LIMIT %(limit)s
      FOR UPDATE OF d SKIP LOCKED)
@@ -39,6 +43,15 @@ UPDATE retail_outbox_delivery t SET state = 'sending'
   FROM claimed
  WHERE t.id = claimed.id
 RETURNING t.id
+"""
+
+# When the next sendable delivery is due: a blocked one is sent after the
+# one it waits behind, whose own time counts. Walks the claim's index.
+NEXT_DUE = f"""
+SELECT d.next_attempt FROM retail_outbox_delivery d
+ WHERE {SENDABLE}
+ ORDER BY d.next_attempt, d.sequence, d.id
+ LIMIT 1
 """
 
 # The results of a batch of delivered deliveries, in one statement.

@@ -380,6 +380,31 @@ class TestDispatch(OutboxCase):
             [(order_a.name, "order.confirmed"), (order_a.name, "order.cancelled")],
         )
 
+    def test_deliveries_behind_a_failed_one_wait_for_its_retry(self):
+        """A run that can send nothing because the deliveries due wait behind
+        their aggregate's failed one leaves the next run at that one's retry,
+        not at once (a job after job until then)."""
+        # The run reads what is committed in a transaction of its own: here,
+        # the test's (as HttpCase does).
+        self.registry.enter_test_mode(self.env.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        self.only("order.confirmed", "order.cancelled")
+        self.subscription.retry_schedule = "0, 120"
+        order = self.make_order()
+        order.action_confirm()
+        self.commit_hooks()
+        order._action_cancel()
+        self.commit_hooks()
+        self.receiver.reply(500)
+        self.waiting_jobs().button_done()
+        self.assertEqual(self.dispatch(), "1 sent, state failing")
+        confirmed, cancelled = self.deliveries().sorted("sequence")
+        self.assertEqual((confirmed.state, cancelled.state), ("failed", "pending"))
+        self.waiting_jobs().button_done()  # the look a second after a send
+        self.assertEqual(self.dispatch(), "0 sent, state failing")
+        [later] = self.waiting_jobs()
+        self.assertEqual(later.eta, confirmed.next_attempt)
+
     def test_coalescing_under_a_burst(self):
         self.only("stock.level_changed")
         self.subscription.circuit_threshold = 3
