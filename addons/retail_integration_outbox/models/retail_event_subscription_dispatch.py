@@ -3,7 +3,7 @@ import time
 from datetime import datetime, timedelta
 
 import requests
-from psycopg2.errors import LockNotAvailable
+from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -24,6 +24,8 @@ LOCK_RETRY_SECONDS = 1
 # A run that sent nothing waits this long, at most, for the transactions
 # still writing deliveries of its subscription (``_captures_done``).
 CAPTURE_WAIT = "200ms"
+# A run asked for within this many seconds is a look soon, not a wake-up later.
+SOON_SECONDS = 5
 
 
 def _config_int(name, default):
@@ -40,31 +42,52 @@ class RetailEventSubscription(models.Model):
     # Dispatch -------------------------------------------------------------
 
     def _enqueue_dispatch(self, eta=None):
-        """One dispatch job per subscription waits to run (a second one, with an
-        ``eta``, for a run later). Capture calls this in every transaction that
-        writes events: the subscriptions whose job is already waiting are found
-        in one query and left alone, as queue_job's identity_key would."""
-        suffix = ":later" if eta else ""
+        """One dispatch job per subscription waits to run now, one soon (an
+        ``eta`` a few seconds ahead: the next look of a run) and one later (a
+        retry, a probe): a wake-up an hour ahead does not stand for a look in
+        a second. Capture calls this in every transaction that writes events:
+        the subscriptions whose job is already waiting are found in one query
+        and left alone, as queue_job's identity_key would.
+
+        The waiting jobs found are locked (KEY SHARE, which their runner's
+        updates do not wait for) until this transaction ends. One that has
+        started since this transaction began cannot be locked (PostgreSQL
+        refuses with a serialization failure): its run may not see what this
+        transaction writes, so jobs are queued anyway, without identity key
+        (queue_job would find the started one waiting in this snapshot)."""
+        if not eta:
+            suffix = ""
+        elif eta <= fields.Datetime.now() + timedelta(seconds=SOON_SECONDS):
+            suffix = ":soon"
+        else:
+            suffix = ":later"
         keys = {
             sub_id: f"retail_outbox_dispatch:{sub_id}{suffix}" for sub_id in self.ids
         }
         if not keys:
             return
         self.env["queue.job"].flush_model(["identity_key", "state"])
-        self.env.cr.execute(
-            """SELECT identity_key FROM queue_job
-                WHERE identity_key = ANY(%s) AND identity_key IS NOT NULL
-                  AND state IN ('wait_dependencies', 'pending', 'enqueued')""",
-            [list(keys.values())],
-        )
-        waiting = {row[0] for row in self.env.cr.fetchall()}
+        started_since = False
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    """SELECT identity_key FROM queue_job
+                        WHERE identity_key = ANY(%s) AND identity_key IS NOT NULL
+                          AND state IN ('wait_dependencies', 'pending', 'enqueued')
+                        FOR KEY SHARE""",
+                    [list(keys.values())],
+                    log_exceptions=False,
+                )
+                waiting = {row[0] for row in self.env.cr.fetchall()}
+        except SerializationFailure:
+            waiting, started_since = set(), True
         for sub in self:
             if keys[sub.id] in waiting:
                 continue
             sub.backend_id._with_delay(
                 sub,
                 eta=eta,
-                identity_key=keys[sub.id],
+                identity_key=None if started_since else keys[sub.id],
                 description=_("Outbox: deliver to %(name)s", name=sub.name),
             )._dispatch()
 
@@ -138,9 +161,10 @@ class RetailEventSubscription(models.Model):
         # sudo: as above: the subscription's deliveries
         Delivery = self.env["retail.outbox.delivery"].sudo()
         sent = 0
-        stop = False
+        stop = stale = False
         while not stop:
             deliveries = Delivery._claim(sub, batch_size)
+            stale = deliveries is None
             if not deliveries:
                 break
             refusal = transport.refusal(sub, secrets)
@@ -170,7 +194,8 @@ class RetailEventSubscription(models.Model):
             # So does a receiver's Retry-After, once the batch's results are
             # recorded (``_deliver`` sent no more webhooks after it).
             stop = stop or bool(sub._resume_at())
-        more = stop and time.monotonic() > deadline
+        # What this run could not claim goes on in a new transaction.
+        more = stale or (stop and time.monotonic() > deadline)
         sub._schedule_next(sent, more, seen)
         return f"{sent} sent, state {sub.state}"
 

@@ -2,6 +2,7 @@ import logging
 from datetime import timedelta
 
 import psycopg2
+from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -179,12 +180,25 @@ class RetailOutboxDelivery(models.Model):
 
     @api.model
     def _claim(self, subscription, limit):
+        """Up to ``limit`` due deliveries of ``subscription``, in order, taken
+        for this transaction; None if one of them changed after it began (a
+        capture coalesced a newer event into it): PostgreSQL refuses to lock
+        it, and a run in a new transaction takes it."""
         self.env.flush_all()
-        self.env.cr.execute(
-            CLAIM,
-            {"sub": subscription.id, "now": fields.Datetime.now(), "limit": limit},
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    CLAIM,
+                    {
+                        "sub": subscription.id,
+                        "now": fields.Datetime.now(),
+                        "limit": limit,
+                    },
+                    log_exceptions=False,
+                )
+                ids = [row[0] for row in self.env.cr.fetchall()]
+        except SerializationFailure:
+            return None
         self.invalidate_model(["state"])
         deliveries = self.browse(ids)
         return deliveries.sorted(lambda d: (d.next_attempt, d.sequence, d.id))

@@ -2,6 +2,8 @@ import json
 import logging
 import uuid
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import api, fields, models
 
 from ..lib import events as ev
@@ -288,8 +290,7 @@ class RetailOutboxEvent(models.Model):
         digest = None
         if spec.reports_state:
             digest = ev.digest([data, extra] if extra else data)
-        self.env.cr.execute(
-            INSERT_EVENT,
+        row = self._write_event(
             {
                 "key": key,
                 "digest": digest,
@@ -310,7 +311,6 @@ class RetailOutboxEvent(models.Model):
                 "versions": [sub.version for sub in routes],
             },
         )
-        row = self.env.cr.fetchone()
         if not row:
             return None
         if row[2]:
@@ -318,6 +318,23 @@ class RetailOutboxEvent(models.Model):
                 ["event_id", "sequence", "version", "coalesced_count"]
             )
         return row[0], key, row[1]
+
+    def _write_event(self, params):
+        """Run INSERT_EVENT; its row. A pending delivery it would coalesce
+        into but that changed after this transaction began (sent, or
+        coalesced into by another capture) cannot be locked here: PostgreSQL
+        refuses with a serialization failure. The event then gets deliveries
+        of its own, rather than failing the business change."""
+        cr = self.env.cr
+        if params["coalesce"]:
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute(INSERT_EVENT, params, log_exceptions=False)
+                    return cr.fetchone()
+            except SerializationFailure:
+                params = dict(params, coalesce=False)
+        cr.execute(INSERT_EVENT, params)
+        return cr.fetchone()
 
 
 def _owner_company(record, scope):

@@ -1,7 +1,10 @@
 from unittest.mock import patch
 
+from psycopg2.errors import SerializationFailure
+
 from odoo.tests import tagged
 
+from ..models.retail_outbox_event import INSERT_EVENT
 from .common import OutboxCase
 
 
@@ -111,6 +114,42 @@ class TestCapture(OutboxCase):
             (latest.payload["free_qty"], latest.payload["on_hand"]), (7, 10)
         )
         self.assertEqual(latest.sequence, 2)
+
+    def test_a_delivery_sent_since_the_change_began_is_not_coalesced_into(self):
+        """A stock change whose pending delivery of the same level was sent
+        (or coalesced into) after the change's transaction began cannot be
+        locked: PostgreSQL refuses with a serialization failure. The new
+        event gets a delivery of its own and the change commits, instead of
+        failing."""
+        self.only("stock.level_changed")
+        self.add_stock(10)
+        self.commit_hooks()
+        first = self.deliveries()
+        self.assertEqual(first.state, "pending")
+        cr_class = type(self.env.cr)
+        execute = cr_class.execute
+        refused = []
+
+        def refuse_coalescing(cr, query, params=None, *args, **kwargs):
+            if query == INSERT_EVENT and params["coalesce"] and not refused:
+                refused.append(params["key"])
+                raise SerializationFailure("could not serialize access")
+            return execute(cr, query, params, *args, **kwargs)
+
+        with patch.object(cr_class, "execute", refuse_coalescing):
+            self.add_stock(-3)
+            self.commit_hooks()
+        self.assertTrue(refused)
+        deliveries = self.deliveries().sorted("sequence")
+        self.assertEqual(len(deliveries), 2, "a delivery of its own")
+        self.assertEqual(deliveries[0], first)
+        self.assertEqual(first.coalesced_count, 0)
+        self.assertEqual(deliveries[1].event_id.payload["free_qty"], 7)
+        # Without the refusal, the next change coalesces as before.
+        self.add_stock(-2)
+        self.commit_hooks()
+        self.assertEqual(len(self.deliveries()), 2)
+        self.assertEqual(deliveries[1].coalesced_count, 1)
 
     def test_stock_levels_of_the_backends_warehouse_only(self):
         annex = self.env["stock.warehouse"].create(

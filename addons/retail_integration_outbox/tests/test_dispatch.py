@@ -4,13 +4,16 @@ from datetime import timedelta, timezone
 from unittest.mock import patch
 
 import requests
+from psycopg2.errors import SerializationFailure
 from standardwebhooks.webhooks import Webhook
 
 from odoo import fields
 from odoo.tests import common as odoo_common
 from odoo.tests import tagged
+from odoo.tools import config
 
 from ..lib import ssrf
+from ..models.retail_outbox_delivery import CLAIM
 from .common import SECRET, OutboxCase, allow_private_urls
 
 
@@ -405,6 +408,39 @@ class TestDispatch(OutboxCase):
         [later] = self.waiting_jobs()
         self.assertEqual(later.eta, confirmed.next_attempt)
 
+    def test_a_delivery_changed_since_the_run_began_is_left_to_a_new_run(self):
+        """A capture that coalesced into a due delivery after the run's
+        transaction began makes PostgreSQL refuse to lock it (a serialization
+        failure): the run keeps what it sent, and a run in a new transaction
+        takes the rest at once, instead of the whole run failing and sending
+        its first batches again."""
+        self.only("order.confirmed")
+        self.confirm_orders(2)
+        self.waiting_jobs().button_done()
+        cr_class = type(self.env.cr)
+        execute = cr_class.execute
+        claims = []
+
+        def refuse_second_claim(cr, query, *args, **kwargs):
+            if query == CLAIM:
+                claims.append(query)
+                if len(claims) == 2:
+                    raise SerializationFailure("could not serialize access")
+            return execute(cr, query, *args, **kwargs)
+
+        with (
+            patch.dict(config.options, {"retail_outbox_batch_size": 1}),
+            patch.object(cr_class, "execute", refuse_second_claim),
+        ):
+            self.assertEqual(self.dispatch(), "1 sent, state healthy")
+        self.assertEqual(len(self.receiver.received), 1)
+        [now] = self.waiting_jobs()
+        self.assertFalse(now.eta, "at once")
+        now.button_done()
+        self.assertEqual(self.dispatch(), "1 sent, state healthy")
+        self.assertEqual(len(self.receiver.received), 2)
+        self.assertEqual(set(self.deliveries().mapped("state")), {"delivered"})
+
     def test_coalescing_under_a_burst(self):
         self.only("stock.level_changed")
         self.subscription.circuit_threshold = 3
@@ -734,9 +770,49 @@ class TestDispatch(OutboxCase):
             self.assertEqual(self.dispatch(), "another dispatcher is running")
         later = self.waiting_jobs()
         self.assertEqual(len(later), 1, "one waiting run, however many found it")
-        self.assertTrue(later.identity_key.endswith(":later"))
+        self.assertTrue(later.identity_key.endswith(":soon"))
         self.assertSoon(later.eta, 1, slack=2)
         self.assertEqual(self.dispatch(), "1 sent, state healthy")
+
+    def test_a_wake_up_later_does_not_stand_for_a_look_soon(self):
+        """A run waiting an hour ahead (a failed delivery's retry) does not
+        hide the look a second ahead that a run or a capture asks for."""
+        now = fields.Datetime.now()
+        self.subscription._enqueue_dispatch(eta=now + timedelta(hours=1))
+        self.subscription._enqueue_dispatch(eta=now + timedelta(seconds=1))
+        self.subscription._enqueue_dispatch(eta=now + timedelta(seconds=2))
+        jobs = self.waiting_jobs().sorted("eta")
+        self.assertEqual(
+            [job.identity_key.rsplit(":", 1)[1] for job in jobs], ["soon", "later"]
+        )
+        self.assertSoon(jobs[0].eta, 1, slack=2)
+
+    def test_a_job_started_since_the_capture_began_does_not_stand_for_it(self):
+        """A capture whose snapshot shows the dispatch job waiting, when that
+        job has started since (PostgreSQL refuses to lock its row), queues a
+        job of its own: the started run may not see the capture's
+        deliveries."""
+        self.only("order.confirmed")
+        self.confirm_orders(1)
+        [waiting] = self.waiting_jobs()
+        cr_class = type(self.env.cr)
+        execute = cr_class.execute
+
+        def started_since(cr, query, *args, **kwargs):
+            if "FOR KEY SHARE" in query and "FROM queue_job" in query:
+                raise SerializationFailure("could not serialize access")
+            return execute(cr, query, *args, **kwargs)
+
+        with patch.object(cr_class, "execute", started_since):
+            self.confirm_orders(1)
+        jobs = self.env["queue.job"].search(
+            [("method_name", "=", "_dispatch"), ("state", "=", "pending")]
+        )
+        self.assertEqual(len(jobs), 2)
+        self.assertIn(waiting, jobs)
+        self.assertFalse((jobs - waiting).identity_key)
+        self.confirm_orders(1)
+        self.assertEqual(len(self.waiting_jobs()), 1, "the waiting one stands")
 
     def test_a_run_with_nothing_to_send_waits_for_captures_still_writing(self):
         """A capture whose snapshot saw the dispatch job waiting queued none:
@@ -753,7 +829,7 @@ class TestDispatch(OutboxCase):
             self.assertEqual(self.dispatch(), "0 sent, state healthy")
         later = self.waiting_jobs()
         self.assertEqual(len(later), 1)
-        self.assertTrue(later.identity_key.endswith(":later"))
+        self.assertTrue(later.identity_key.endswith(":soon"))
         self.assertSoon(later.eta, 1, slack=2)
         later.button_done()
         self.assertTrue(self.subscription._captures_done(), "none here")
