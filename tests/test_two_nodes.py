@@ -445,6 +445,74 @@ def test_a_capture_committed_after_an_empty_run_is_not_left_to_the_cron(
         )
 
 
+def test_a_delivery_changed_while_a_run_sends_is_left_to_the_next_run(
+    nodes, odoo_db, receiver
+):
+    """A run sends its first batch; meanwhile a capture coalesces into a
+    delivery the run saw waiting behind that batch (here: an UPDATE of the
+    row, committed). PostgreSQL refuses to lock it for the run's second
+    claim (a serialization failure). The run keeps what it sent and the
+    next run sends the rest: every event arrives once, none twice (the whole
+    run rolled back and sent its first batch again 5 s later)."""
+    admin = OdooClient(nodes.a.url, odoo_db)
+    shop = setup_backend(admin, receiver, "Changed claim")
+    [subscription] = admin.call(
+        "retail.event.subscription",
+        "search",
+        [("url", "=", f"{receiver.url}/{shop.run}")],
+    )
+    first, second = shop.products[:2]
+    # Two events of one product wait, the second behind the first.
+    admin.call(
+        "retail.event.subscription", "write", [subscription],
+        {"hold_until": "2999-01-01 00:00:00"},
+    )  # fmt: skip
+    for step in (1, 2):
+        admin.call(
+            "product.product",
+            "write",
+            [first],
+            {"default_code": f"CC{step}-{shop.run}"},
+        )
+    [(_waiting_first,), (behind,)] = db_rows(
+        odoo_db,
+        """SELECT id FROM retail_outbox_delivery WHERE subscription_id = %s
+           ORDER BY sequence""",
+        [subscription],
+    )
+    receiver.gate.clear()
+    try:
+        admin.call(
+            "retail.event.subscription", "write", [subscription], {"hold_until": False}
+        )
+        admin.call(
+            "product.product", "write", [second], {"default_code": f"CC3-{shop.run}"}
+        )
+        wait_until(lambda: receiver.waiting, 30, "the run's first batch at the gate")
+        db_rows(
+            odoo_db,
+            """UPDATE retail_outbox_delivery
+                  SET coalesced_count = coalesced_count + 1 WHERE id = %s""",
+            [behind],
+        )
+    finally:
+        receiver.gate.set()
+
+    def all_delivered():
+        states = db_rows(
+            odoo_db,
+            "SELECT state FROM retail_outbox_delivery WHERE subscription_id = %s",
+            [subscription],
+        )
+        return len(states) == 3 and {state for (state,) in states} == {"delivered"}
+
+    wait_until(all_delivered, 30, "the three deliveries delivered")
+    got = received_events(receiver, shop)
+    assert len(got) == 3
+    assert all(len(arrivals) == 1 for arrivals in got.values()), got
+    assert_in_order_per_product(receiver, shop)
+
+
 def test_node_a_killed_mid_load_b_takes_over(nodes, odoo_db, receiver, capsys):
     assert active_runner(odoo_db, nodes) == "a"
     admin_b = OdooClient(nodes.b.url, odoo_db)
