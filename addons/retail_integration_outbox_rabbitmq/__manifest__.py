@@ -3,7 +3,7 @@
     "summary": "Outbox events published to a RabbitMQ stream (replayable, "
     "de-duplicated) or topic exchange, signed as the webhooks, with publisher "
     "confirms",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",
     "author": "Retail Integration for Odoo",

@@ -25,7 +25,9 @@ RABBITMQ = "rabbitmq"
 # committed) before it is sent: a crash or a lost confirm cannot make the
 # next attempt send it a second time (see ``_settle``). ``stored``: what the
 # broker answered, NULL until it did (or its last publishing id tells).
-# ``replay_count``: the delivery's, when numbered; a replay is sent anew.
+# ``replay_count`` and ``event_id``: the delivery's, when numbered; a replay,
+# or a newer event coalesced into the delivery, is sent anew (so is a row
+# numbered before 18.0.1.1.0, which has no event).
 PUBLICATION_TABLE = """
 CREATE TABLE IF NOT EXISTS retail_outbox_rabbitmq_publication (
     delivery_id integer PRIMARY KEY,
@@ -34,7 +36,8 @@ CREATE TABLE IF NOT EXISTS retail_outbox_rabbitmq_publication (
     stored boolean
 );
 ALTER TABLE retail_outbox_rabbitmq_publication
-    ADD COLUMN IF NOT EXISTS replay_count integer NOT NULL DEFAULT 0;
+    ADD COLUMN IF NOT EXISTS replay_count integer NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS event_id integer;
 CREATE INDEX IF NOT EXISTS retail_outbox_rabbitmq_publication_unsettled
     ON retail_outbox_rabbitmq_publication (subscription_id) WHERE stored IS NULL;
 CREATE SEQUENCE IF NOT EXISTS retail_outbox_rabbitmq_publishing_seq;
@@ -151,22 +154,29 @@ class RabbitTransport(transports.Transport):
             subscription.rabbitmq_name,
             subscription._rabbitmq_reference(),
         )
-        started = time.perf_counter()
         specs = subscription.env["retail.outbox.event.type"]._specs()
         messages = [message(d, subscription, secrets, specs) for d in deliveries]
-        try:
-            if kind == broker.STREAM:
+        if kind == broker.STREAM:
+            started = time.perf_counter()
+            try:
                 results = self._publish_stream(subscription, deliveries, messages, link)
-            else:
-                results = link.publish(messages, subscription.timeout)
-        except broker.BrokerDown as err:
-            results = [(broker.UNKNOWN, str(err))] * len(deliveries)
-        latency = int((time.perf_counter() - started) * 1000)
-        for delivery, (kind_, reason) in zip(deliveries, results, strict=False):
+            except broker.BrokerDown as err:
+                results = [(broker.UNKNOWN, str(err))] * len(deliveries)
+            latency = int((time.perf_counter() - started) * 1000)
+            results = [(*answer, latency) for answer in results]
+        else:
+            results = self._publish_exchange(link, messages, subscription.timeout)
+        for delivery, (kind_, reason, latency) in zip(
+            deliveries, results, strict=False
+        ):
             delivered = kind_ == broker.CONFIRMED
             outcome = retry.Outcome(
                 retry.DELIVERED if delivered else retry.RETRY, reason
             )
+            if delivered and kind == broker.STREAM:
+                # The dispatcher records each delivery it is given and puts
+                # the rest back: their numbers stay, the next run settles them.
+                self._forget_after_commit(subscription, delivery.id)
             yield (
                 delivery,
                 outcome,
@@ -181,9 +191,27 @@ class RabbitTransport(transports.Transport):
         # The rest of the batch was not tried (an exchange stops at the first
         # failure): not yielded, it goes back to the queue.
 
+    def _publish_exchange(self, link, messages, timeout):
+        """Publish ``messages`` one at a time, each when the dispatcher asks
+        for the next result: a run that stops early has published nothing
+        it puts back in the queue (an exchange does not de-duplicate).
+        Yield ``(kind, reason, latency_ms)``; stop after the first one not
+        confirmed."""
+        for index, msg in enumerate(messages):
+            started = time.perf_counter()
+            try:
+                results = link.publish([msg], timeout)
+            except broker.BrokerDown as err:
+                results = [(broker.UNKNOWN, str(err))] * (len(messages) - index)
+            latency = int((time.perf_counter() - started) * 1000)
+            for kind, reason in results:
+                yield kind, reason, latency
+            if results[-1][0] != broker.CONFIRMED:
+                return
+
     def _publish_stream(self, subscription, deliveries, messages, link):
-        """Publish to the stream what it does not hold yet; return each
-        delivery's ``(kind, reason)``."""
+        """Publish to the stream, in one batch, what it does not hold yet;
+        return each delivery's ``(kind, reason)``."""
         stored = self._settle(subscription, link, deliveries)
         results = {
             d.id: (broker.CONFIRMED, subscription.env._("Stored by an earlier attempt"))
@@ -201,17 +229,14 @@ class RabbitTransport(transports.Transport):
             for (delivery, _m), answer in zip(pending, answers, strict=True):
                 results[delivery.id] = answer
             self._answered(subscription, results)
-        done = [i for i, (k, _r) in results.items() if k == broker.CONFIRMED]
-        if done:
-            self._forget_after_commit(subscription, done)
         return [results[d.id] for d in deliveries]
 
     def _settle(self, subscription, link, deliveries):
         """Which of ``deliveries`` an earlier attempt stored in the stream:
-        {delivery id: stored} of those numbered before (in their current
-        replay). Sends with no answer (a lost confirm, a crash) are settled
-        first, before anything new is sent: stored if not above the broker's
-        last publishing id for this producer name (a stream stores a
+        {delivery id: stored} of those numbered before in their current
+        replay and event. Sends with no answer (a lost confirm, a crash) are
+        settled first, before anything new is sent: stored if not above the
+        broker's last publishing id for this producer name (a stream stores a
         producer's messages in order)."""
         with subscription.env.registry.cursor() as cr:
             cr.execute(
@@ -228,13 +253,17 @@ class RabbitTransport(transports.Transport):
                     [last, subscription.id],
                 )
             cr.execute(
-                "SELECT delivery_id, stored, replay_count "
+                "SELECT delivery_id, stored, replay_count, event_id "
                 "FROM retail_outbox_rabbitmq_publication WHERE delivery_id = ANY(%s)",
                 [deliveries.ids],
             )
             rows = cr.fetchall()
-        replays = {d.id: d.replay_count for d in deliveries}
-        return {i: stored for i, stored, replay in rows if replay == replays[i]}
+        current = {d.id: (d.replay_count, d.event_id.id) for d in deliveries}
+        return {
+            i: stored
+            for i, stored, replay, event in rows
+            if (replay, event) == current[i]
+        }
 
     def _number(self, subscription, deliveries):
         """New publishing ids for ``deliveries``, ascending in their order,
@@ -249,13 +278,15 @@ class RabbitTransport(transports.Transport):
             execute_values(
                 cr._obj,
                 """INSERT INTO retail_outbox_rabbitmq_publication
-                       (delivery_id, subscription_id, publishing_id, replay_count)
+                       (delivery_id, subscription_id, publishing_id, replay_count,
+                        event_id)
                    VALUES %s
                    ON CONFLICT (delivery_id) DO UPDATE
                       SET publishing_id = EXCLUDED.publishing_id, stored = NULL,
-                          replay_count = EXCLUDED.replay_count""",
+                          replay_count = EXCLUDED.replay_count,
+                          event_id = EXCLUDED.event_id""",
                 [
-                    (d.id, subscription.id, i, d.replay_count)
+                    (d.id, subscription.id, i, d.replay_count, d.event_id.id)
                     for d, i in zip(deliveries, ids, strict=True)
                 ],
             )
@@ -284,10 +315,10 @@ class RabbitTransport(transports.Transport):
                 [[i for i, ok in answered.items() if ok], list(answered)],
             )
 
-    def _forget_after_commit(self, subscription, delivery_ids):
-        """Drop the numbers of confirmed deliveries once the dispatch's
-        transaction has committed them as delivered: not before (a crash in
-        between sends them again, with a new number: a duplicate). One
+    def _forget_after_commit(self, subscription, delivery_id):
+        """Drop the number of a confirmed delivery once the dispatch's
+        transaction has committed it as delivered: not before (a crash in
+        between sends it again, with a new number: a duplicate). One
         statement per dispatch run; a number left by a crash in between is
         harmless (stored, and a replay is numbered anew)."""
         cr = subscription.env.cr
@@ -312,7 +343,7 @@ class RabbitTransport(transports.Transport):
                         "Outbox: %s publication numbers left behind", len(pending)
                     )
 
-        pending.extend(delivery_ids)
+        pending.append(delivery_id)
 
 
 def message(delivery, subscription, secrets, specs=None):

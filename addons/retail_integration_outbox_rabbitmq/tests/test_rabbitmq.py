@@ -17,6 +17,9 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import config
 
+from odoo.addons.retail_integration_outbox.models import (
+    retail_event_subscription_dispatch as dispatcher,
+)
 from odoo.addons.retail_integration_outbox.tests.common import SECRET, OutboxCase
 
 from ..lib import broker
@@ -44,6 +47,11 @@ def configured(url=URL, port=STREAM_PORT, batch=200):
             "retail_outbox_batch_size": batch,
         },
     )
+
+
+def time_is_up():
+    """A dispatch run whose time is up once it has recorded one delivery."""
+    return patch.object(dispatcher, "DISPATCH_SECONDS", -1)
 
 
 @tagged("retail", "post_install", "-at_install")
@@ -196,6 +204,66 @@ class TestRabbitMQ(OutboxCase):
         )
         self.assertExactlyOnceInOrder(read_stream(self.stream))
 
+    def test_a_run_stopped_early_does_not_publish_twice(self):
+        """A run that stops after recording one delivery puts the rest of
+        the batch, stored and confirmed, back in the queue: they keep their
+        publication rows, and the next run settles them without publishing
+        them again."""
+        self.addCleanup(self.env.cr.postcommit.run)
+        self.confirmed_orders(3)
+        with time_is_up():
+            self.assertEqual(self.dispatch(), "1 sent, state healthy")
+        self.env.cr.postcommit.run()  # the dispatch job commits
+        self.assertEqual(
+            self.deliveries().mapped("state"), ["delivered", "pending", "pending"]
+        )
+        self.assertEqual(len(read_stream(self.stream)), 3)
+        self.assertEqual(self.publications(), {True}, "the released ones kept")
+        self.drain()
+        self.assertEqual(
+            self.deliveries()[1:].mapped("response_excerpt"),
+            ["Stored by an earlier attempt"] * 2,
+        )
+        self.assertExactlyOnceInOrder(read_stream(self.stream))
+
+    def test_a_value_coalesced_after_a_lost_confirm_is_published(self):
+        """A delivery whose send got no confirm, then pointed at a newer
+        event by coalescing, publishes that event: the older one the stream
+        stored does not stand for it."""
+        self.addCleanup(self.env.cr.postcommit.run)
+        self.only("stock.level_changed")
+        product = self.env["product.product"].create(
+            {"name": "Streamed", "default_code": "ST-1", "is_storable": True}
+        )
+        self.add_stock(10, product)
+        self.commit_hooks()
+        real = broker.StreamLink._publish
+
+        async def confirm_lost(link, messages, ids, timeout):
+            await real(link, messages, ids, timeout)  # stored, but no answer
+            return [(broker.UNKNOWN, "connection lost before the confirm")] * len(ids)
+
+        with patch.object(broker.StreamLink, "_publish", confirm_lost):
+            self.dispatch()
+        delivery = self.deliveries()
+        self.assertEqual(delivery.state, "failed")
+        self.add_stock(-3, product)
+        self.commit_hooks()
+        self.assertEqual(self.deliveries(), delivery, "coalesced")
+        self.assertEqual(delivery.coalesced_count, 1)
+        for link in broker._LINKS.values():
+            link.backoff.succeeded()
+        self.drain()
+        self.assertEqual(delivery.state, "delivered")
+        self.assertEqual(
+            [
+                json.loads(m["body"])["data"]["free_qty"]
+                for _o, m in read_stream(self.stream)
+            ],
+            [10.0, 7.0],
+            "the older value, then the newer one",
+        )
+
     def test_broker_restarted_mid_batch_every_event_once_in_order(self):
         orders = self.confirmed_orders(40)
         orders[::2]._action_cancel()
@@ -275,7 +343,9 @@ class TestRabbitMQ(OutboxCase):
         self.assertEqual(names, [], "a wrong secret verifies nothing")
         self.assertEqual(errors.count("bad signature: skipped"), 3)
 
-    def test_topic_exchange_routes_by_type_and_aggregate(self):
+    def exchange_queue(self):
+        """The subscription publishes to a topic exchange; (channel, queue)
+        of a queue bound to its ``order.confirmed`` messages."""
         exchange = self.stream
         self.subscription.rabbitmq_target = broker.EXCHANGE
         connection = pika.BlockingConnection(pika.URLParameters(URL))
@@ -285,6 +355,11 @@ class TestRabbitMQ(OutboxCase):
         self.addCleanup(channel.exchange_delete, exchange)
         queue = channel.queue_declare("", exclusive=True).method.queue
         channel.queue_bind(queue, exchange, "order.confirmed.#")
+        return channel, queue
+
+    def test_topic_exchange_routes_by_type_and_aggregate(self):
+        channel, queue = self.exchange_queue()
+        exchange = self.stream
         orders = self.confirmed_orders(2)
         self.assertEqual(self.dispatch(), "2 sent, state healthy")
         got = []
@@ -311,6 +386,26 @@ class TestRabbitMQ(OutboxCase):
         channel.queue_bind(queue, exchange, "order.cancelled.#")
         self.drain()
         self.assertEqual(cancelled.state, "delivered")
+
+    def test_an_exchange_run_stopped_early_publishes_what_it_recorded(self):
+        """An exchange does not de-duplicate: a run publishes a message only
+        when it is ready to record it, so one that stops early has
+        published no delivery it puts back in the queue."""
+        channel, queue = self.exchange_queue()
+        self.confirmed_orders(3)
+        with time_is_up():
+            self.assertEqual(self.dispatch(), "1 sent, state healthy")
+        self.assertEqual(
+            channel.queue_declare(queue, passive=True).method.message_count, 1
+        )
+        self.drain()
+        ids = []
+        while True:
+            method, properties, _body = channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                break
+            ids.append(properties.message_id)
+        self.assertEqual(ids, self.deliveries().event_id.mapped("uuid"), "each once")
 
     def test_broker_down_opens_the_circuit_and_loses_nothing(self):
         self.subscription.circuit_threshold = 3
