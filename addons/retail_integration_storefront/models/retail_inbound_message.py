@@ -32,16 +32,19 @@ class RetailInboundMessage(models.Model):
 
     @api.model
     def _aggregate_key(self, topic, payload):
-        """A storefront order's webhooks (created, updated, paid, refunded...)
+        """A storefront order's webhooks (created, updated, paid, cancelled...)
         are processed one at a time in arrival order, however many drains a
-        backend has: keyed by the channel's order id, a refund by its
-        order's. Read from the payload alone (the accept path)."""
+        backend has: keyed by the channel's order id, read from the payload
+        alone (the accept path). A refund is not keyed: it may come before
+        its order (whose webhook the channel sends again later), and waits
+        for it by retrying, as a Stripe payment does; keyed, it would hold
+        that order back behind it."""
         actions = {a.webhook_topics.get(topic) for a in ADAPTERS.values()} - {None}
-        if not actions or not isinstance(payload, dict):
+        if not actions or actions == {REFUND} or not isinstance(payload, dict):
             return super()._aggregate_key(topic, payload)
         data = payload.get("data")  # the generic storefront's envelope
         data = data if isinstance(data, dict) else payload
-        order_id = data.get("order_id" if actions == {REFUND} else "id")
+        order_id = data.get("id")
         if isinstance(order_id, bool) or not isinstance(order_id, str | int):
             return super()._aggregate_key(topic, payload)
         return f"order:{storable(str(order_id), 100)}"

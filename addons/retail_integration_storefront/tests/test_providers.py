@@ -140,6 +140,32 @@ class TestShopify(StorefrontCase):
         with self.assertRaisesRegex(RetryableJobError, "not imported yet"):
             message._process()
 
+    def test_a_refund_before_its_order_does_not_hold_the_order_back(self):
+        """The channel sends an order's webhook again later (its first
+        delivery failed) after the order's refund: the drain imports the
+        order and the refund waits for it, instead of the order waiting
+        behind a refund that cannot be processed without it."""
+        Message = self.env["retail.inbound.message"]
+        backend = self.backends["shopify"]
+        order_payload = payloads.shopify_order()
+        refund = self.receive(
+            "refunds/create", payloads.SHOPIFY_REFUND, "shopify", process=False
+        )
+        order = self.receive("orders/create", order_payload, "shopify", process=False)
+        for message, payload in (
+            (refund, payloads.SHOPIFY_REFUND),
+            (order, order_payload),
+        ):
+            message.aggregate_key = Message._aggregate_key(message.topic, payload)
+        backend._as_technical_user(Message)._drain_batch(backend, 100)
+        self.assertEqual(order.state, "done", order.error)
+        self.assertEqual(refund.state, "queued")
+        self.assertTrue(refund.next_attempt_at)
+        self.assertIn("not imported yet", refund.attempt_log)
+        refund.next_attempt_at = False
+        backend._as_technical_user(Message)._drain_batch(backend, 100)
+        self.assertEqual(refund.state, "done", refund.error)
+
     def test_unknown_variant_names_the_sku(self):
         payload = payloads.shopify_order()
         payload["line_items"][1]["sku"] = "PINK-404"
