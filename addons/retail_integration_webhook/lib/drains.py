@@ -103,18 +103,20 @@ RELEASE_SQL = """
     RETURNING backend_id
 """
 
-# Due messages in arrival order. A message whose aggregate (an order, a SKU)
-# has an earlier unfinished message waits for it: one message per aggregate
-# at a time, in order, whatever the number of drains.
-DUE_SQL = """
+# Whether message m may be processed now: its time has come, and no earlier
+# message of its aggregate (an order, a SKU) is unfinished: one message per
+# aggregate at a time, in order, whatever the number of drains.
+DUE = """
+    (m.next_attempt_at IS NULL OR m.next_attempt_at <= now() AT TIME ZONE 'UTC')
+    AND (m.aggregate_key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM retail_inbound_message e
+        WHERE e.backend_id = m.backend_id AND e.aggregate_key = m.aggregate_key
+          AND e.state IN ('queued', 'processing') AND e.id < m.id))"""
+
+# Due messages in arrival order.
+DUE_SQL = f"""
     SELECT m.id FROM retail_inbound_message m
-    WHERE m.backend_id = %(backend)s AND m.state = 'queued'
-      AND (m.next_attempt_at IS NULL
-           OR m.next_attempt_at <= now() AT TIME ZONE 'UTC')
-      AND (m.aggregate_key IS NULL OR NOT EXISTS (
-            SELECT 1 FROM retail_inbound_message e
-            WHERE e.backend_id = m.backend_id AND e.aggregate_key = m.aggregate_key
-              AND e.state IN ('queued', 'processing') AND e.id < m.id))
+    WHERE m.backend_id = %(backend)s AND m.state = 'queued' AND {DUE}
     ORDER BY m.id
     LIMIT %(limit)s
 """
@@ -129,12 +131,13 @@ CLAIM_IDS_SQL = """
     FOR UPDATE SKIP LOCKED
 """
 
-PENDING_SQL = """
-    SELECT bool_or(next_attempt_at IS NULL
-                   OR next_attempt_at <= now() AT TIME ZONE 'UTC'),
-           min(next_attempt_at)
-    FROM retail_inbound_message
-    WHERE backend_id = %s AND state = 'queued'
+# Whether a message is due, and the earliest retry of those waiting: a
+# message behind its aggregate's retry is not due (its drain would look for
+# it again and again until then), it is processed after that retry.
+PENDING_SQL = f"""
+    SELECT bool_or({DUE}), min(m.next_attempt_at)
+    FROM retail_inbound_message m
+    WHERE m.backend_id = %s AND m.state = 'queued'
 """
 
 # Kill recovery, on the worker's autocommit connection (lib/autocommit.py):
@@ -200,14 +203,12 @@ def retry_delay(attempts, pattern):
 
 # Backends with due messages whose slot-0 drain is missing or whose job is
 # over (the safety net's cron).
-ORPHANS_SQL = """
+ORPHANS_SQL = f"""
     SELECT b.id FROM retail_backend b
     WHERE b.state = 'active'
       AND EXISTS (
         SELECT 1 FROM retail_inbound_message m
-        WHERE m.backend_id = b.id AND m.state = 'queued'
-          AND (m.next_attempt_at IS NULL
-               OR m.next_attempt_at <= now() AT TIME ZONE 'UTC'))
+        WHERE m.backend_id = b.id AND m.state = 'queued' AND {DUE})
       AND NOT EXISTS (
         SELECT 1 FROM retail_inbound_drain d
         JOIN queue_job j ON j.uuid = d.job_uuid

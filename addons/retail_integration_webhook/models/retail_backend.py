@@ -29,7 +29,12 @@ class RetailBackend(models.Model):
     def _webhook_rearm_drains(self):
         """Cron, a safety net: a backend with due messages and no live drain
         (its job failed or was deleted by hand) gets one, which takes the
-        dead one's flag over."""
+        dead one's flag over. Messages kept as received by an active backend
+        (their request read its state before its activation committed) are
+        queued."""
+        self.env["retail.inbound.message"].search(
+            [("state", "=", "received"), ("backend_id.state", "=", "active")]
+        )._enqueue()
         self.env.cr.execute(drains.ORPHANS_SQL)
         backends = self.browse([row[0] for row in self.env.cr.fetchall()])
         Message = self.env["retail.inbound.message"]

@@ -265,11 +265,11 @@ class RetailInboundMessage(models.Model):
 
         The unique indexes decide between concurrent twins, not a prior read.
         A twin (or a drain) committed after this request's snapshot was taken
-        makes PostgreSQL refuse the statement with a serialization failure:
-        the request has written nothing else, so it is rolled back and the
-        statement runs again in a new snapshot, where a twin is a duplicate.
-        Rather than Odoo's retry of the whole request, which logs the failed
-        statement (body and headers) at ERROR.
+        makes PostgreSQL refuse the statement with a serialization failure.
+        ``alone``, the request has written nothing else: it is rolled back
+        and the statement runs again in a new snapshot, where a twin is a
+        duplicate. Otherwise the failure goes up, so that nothing the caller
+        wrote is lost: Odoo runs the request again, queue_job the job.
         """
         params = self._insert_params(endpoint, vals)
         if alone and autocommit.serves(self.env):
@@ -293,9 +293,9 @@ class RetailInboundMessage(models.Model):
                     message._arm_drain(backend, endpoint.job_channel)
                 return message
             except SerializationFailure:
-                self.env.cr.rollback()
-                if attempt == 2:
+                if not alone or attempt == 2:
                     raise
+                self.env.cr.rollback()
         return None
 
     @api.model

@@ -1,11 +1,14 @@
 import json
+from datetime import timedelta
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from ..lib import drains
 from ..models.retail_inbound_message import RetailInboundMessage
 from .common import WebhookCase, drain_jobs
 
@@ -113,6 +116,22 @@ class TestDrain(WebhookCase):
             self.Message._drain_batch(self.backend, 100)
         self.assertEqual(second.state, "done", "after its aggregate's earlier one")
 
+    def test_a_message_behind_its_aggregates_retry_is_not_due(self):
+        """What a drain reads before it ends: a message behind its
+        aggregate's retry is not due (its drain would look for it again and
+        again until then); the wake-up is at that retry."""
+        first, _second = (
+            insert(self.endpoint, n, "test.topic", "order-1") for n in (0, 1)
+        )
+        first.next_attempt_at = fields.Datetime.now() + timedelta(minutes=30)
+        self.env.flush_all()
+        self.env.cr.execute(drains.PENDING_SQL, [self.backend.id])
+        self.assertEqual(self.env.cr.fetchone(), (False, first.next_attempt_at))
+        first.next_attempt_at = False
+        self.env.flush_all()
+        self.env.cr.execute(drains.PENDING_SQL, [self.backend.id])
+        self.assertEqual(self.env.cr.fetchone(), (True, None))
+
     def test_a_batch_handler_takes_a_topics_messages_at_once(self):
         calls = []
 
@@ -142,3 +161,16 @@ class TestDrain(WebhookCase):
         message = insert(self.endpoint, 1, state="received")
         self.assertFalse(self.Message._drain_batch(self.backend, 100))
         self.assertEqual(message.state, "received")
+
+    def test_a_message_kept_while_its_backend_was_activated_is_queued(self):
+        """A request that read its backend's state just before the
+        activation committed keeps its message as received, after the
+        activation queued the others: the safety net's cron queues it."""
+        self.backend.state = "active"
+        late = insert(self.endpoint, 1, state="received")
+        paused = self.backend.copy({"code": "paused_twin", "state": "paused"})
+        endpoint = self.endpoint.copy({"backend_id": paused.id})
+        waiting = insert(endpoint, 2, state="received")
+        self.env["retail.backend"]._webhook_rearm_drains()
+        self.assertEqual((late.state, waiting.state), ("queued", "received"))
+        self.assertTrue(drain_jobs(self.env, self.backend))

@@ -14,6 +14,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib import drains
 from ..models.retail_inbound_message import (
+    ACCEPT_SQL,
     MAX_ATTEMPTS,
     RETRY_PATTERN,
     RetailInboundMessage,
@@ -281,6 +282,35 @@ class TestProcessing(WebhookCase):
             self.Message._insert_once(
                 self.endpoint, delivery_id="kept-for-400-days", **again
             )
+        )
+
+    def test_a_serialization_failure_keeps_what_the_caller_wrote(self):
+        """A message stored in a transaction that wrote something before it
+        (a job's catch-up, an expired body key) and refused by PostgreSQL
+        with a serialization failure: the failure goes up for the whole
+        transaction to run again; nothing it wrote is rolled back behind its
+        back while the statement runs again and answers "duplicate"."""
+        self.env["ir.config_parameter"].set_param("retail.test.before", "kept")
+        cr_class = type(self.env.cr)
+        execute = cr_class.execute
+
+        def refuse(cr, query, *args, **kwargs):
+            if query == ACCEPT_SQL:
+                raise psycopg2.errors.SerializationFailure("could not serialize")
+            return execute(cr, query, *args, **kwargs)
+
+        values = dict(
+            topic="ping", body="{}", body_hash="h", headers={}, state="queued"
+        )
+        with (
+            patch.object(cr_class, "execute", refuse),
+            self.assertRaises(psycopg2.errors.SerializationFailure),
+        ):
+            self.Message._insert_once(
+                self.endpoint, delivery_id="refused", correlation_id="c", **values
+            )
+        self.assertEqual(
+            self.env["ir.config_parameter"].get_param("retail.test.before"), "kept"
         )
 
     def test_the_endpoints_chatter_and_messages_are_apart(self):
