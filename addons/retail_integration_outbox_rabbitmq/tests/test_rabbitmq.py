@@ -49,6 +49,17 @@ def configured(url=URL, port=STREAM_PORT, batch=200):
     )
 
 
+def confirms_lost():
+    """The stream stores what is published, but its confirms never come."""
+    real = broker.StreamLink._publish
+
+    async def publish(link, messages, ids, timeout):
+        await real(link, messages, ids, timeout)
+        return [(broker.UNKNOWN, "connection lost before the confirm")] * len(ids)
+
+    return patch.object(broker.StreamLink, "_publish", publish)
+
+
 def time_is_up():
     """A dispatch run whose time is up once it has recorded one delivery."""
     return patch.object(dispatcher, "DISPATCH_SECONDS", -1)
@@ -169,13 +180,7 @@ class TestRabbitMQ(OutboxCase):
 
     def test_a_lost_confirm_does_not_publish_twice(self):
         self.confirmed_orders(4)
-        real = broker.StreamLink._publish
-
-        async def confirms_lost(link, messages, ids, timeout):
-            await real(link, messages, ids, timeout)  # stored, but no answer
-            return [(broker.UNKNOWN, "connection lost before the confirm")] * len(ids)
-
-        with patch.object(broker.StreamLink, "_publish", confirms_lost):
+        with confirms_lost():
             self.dispatch()
         self.assertEqual(set(self.deliveries().mapped("state")), {"failed"})
         self.assertEqual(len(read_stream(self.stream)), 4)
@@ -237,13 +242,7 @@ class TestRabbitMQ(OutboxCase):
         )
         self.add_stock(10, product)
         self.commit_hooks()
-        real = broker.StreamLink._publish
-
-        async def confirm_lost(link, messages, ids, timeout):
-            await real(link, messages, ids, timeout)  # stored, but no answer
-            return [(broker.UNKNOWN, "connection lost before the confirm")] * len(ids)
-
-        with patch.object(broker.StreamLink, "_publish", confirm_lost):
+        with confirms_lost():
             self.dispatch()
         delivery = self.deliveries()
         self.assertEqual(delivery.state, "failed")
