@@ -3,6 +3,9 @@
 A backend's ``queued`` messages are processed by drain jobs, one per
 ``(backend, slot)``; ``retail_inbound_drain`` holds one row per drain that
 exists (queued or running), the *flag*. Nothing else orders or holds them.
+Slot 0's drain arms the others, helpers, for a backlog; a helper that finds
+nothing to claim just ends: the handshake below is slot 0's, whose drain
+looks one last time and queues the wake-ups.
 
 Handshake between the accept path and the end of a drain (no message is left
 without a drain, with no lock taken on the hot path but a shared one):

@@ -913,7 +913,8 @@ class _Drain:  # pylint: disable=invalid-commit
 
     def _release(self):
         """End the drain when nothing is due (lib/drains.py); False when it
-        must go on: requests hold its flag, or messages came meanwhile."""
+        must go on: requests hold its flag, or messages came meanwhile. A
+        helper drain (slot > 0) just ends."""
         self.cr.execute("SET LOCAL lock_timeout = %s", [drains.RELEASE_LOCK_TIMEOUT])
         try:
             self.cr.execute(
@@ -926,6 +927,10 @@ class _Drain:  # pylint: disable=invalid-commit
             self.cr.rollback()
             return True
         self.cr.commit()
+        if self.slot:
+            # Slot 0's drain sees what is left: the messages other drains
+            # hold (queued until they commit, so due here) and the retries.
+            return True
         self.cr.execute(drains.PENDING_SQL, [self.backend.id])
         due, next_attempt_at = self.cr.fetchone()
         if due:

@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib import drains
-from ..models.retail_inbound_message import RetailInboundMessage
+from ..models.retail_inbound_message import RetailInboundMessage, _Drain
 from .common import WebhookCase, drain_jobs
 
 
@@ -54,6 +54,20 @@ class TestDrain(WebhookCase):
         if batch:
             values["_handle_test_batch"] = batch
         return patch.multiple(RetailInboundMessage, create=True, **values)
+
+    def _flags(self, slot):
+        """The job uuid in the flag of the backend's drain of ``slot``."""
+        self.env.cr.execute(drains.OWNER_SQL, [self.backend.id, slot])
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _release(self, slot):
+        """The end of the drain of ``slot`` when it finds nothing to claim
+        (whether it ends), its commits kept in the test's transaction."""
+        self.env.flush_all()
+        [job_uuid] = self._flags(slot)
+        drain = _Drain(self.Message, self.backend, slot, job_uuid)
+        with patch.object(self.env.cr, "commit", lambda: None):
+            return drain._release()
 
     def test_a_burst_makes_one_drain_and_no_job_per_message(self):
         jobs_before = self.env["queue.job"].search_count([])
@@ -131,6 +145,37 @@ class TestDrain(WebhookCase):
         self.env.flush_all()
         self.env.cr.execute(drains.PENDING_SQL, [self.backend.id])
         self.assertEqual(self.env.cr.fetchone(), (True, None))
+
+    def test_a_drain_ends_while_a_message_waits_behind_a_retry(self):
+        """A drain that finds nothing due ends though a message waits behind
+        its aggregate's retry (it went on looking for it until then), and
+        queues a wake-up at that retry."""
+        first, _second = (
+            insert(self.endpoint, n, "test.topic", "order-1") for n in (0, 1)
+        )
+        first.next_attempt_at = fields.Datetime.now() + timedelta(minutes=30)
+        jobs = drain_jobs(self.env, self.backend)
+        self.assertTrue(self._release(0))
+        self.assertFalse(self._flags(0))
+        wake_up = drain_jobs(self.env, self.backend) - jobs
+        self.assertEqual(wake_up.eta, first.next_attempt_at)
+
+    def test_a_helper_drain_that_finds_nothing_to_claim_ends(self):
+        """A helper drain (slot 1) that finds nothing to claim ends though
+        messages are queued (another drain holds them until it commits, or
+        they wait for a retry): it neither arms itself again nor queues a
+        wake-up. Slot 0's drain, which every accepted message arms, sees
+        them and goes on."""
+        insert(self.endpoint, 1)
+        retry = insert(self.endpoint, 2)
+        retry.next_attempt_at = fields.Datetime.now() + timedelta(minutes=30)
+        self.Message._arm_drain(self.backend, self.backend.job_channel, slot=1)
+        jobs = drain_jobs(self.env, self.backend)
+        self.assertTrue(self._release(1))
+        self.assertFalse(self._flags(1))
+        self.assertEqual(drain_jobs(self.env, self.backend), jobs, "no wake-up")
+        self.assertFalse(self._release(0))
+        self.assertTrue(self._flags(0))
 
     def test_a_batch_handler_takes_a_topics_messages_at_once(self):
         calls = []
