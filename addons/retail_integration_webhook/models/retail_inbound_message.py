@@ -881,6 +881,8 @@ class _Drain:  # pylint: disable=invalid-commit
         claimed, self.claimed = self.claimed, []
         if alone or len(claimed) == 1:
             self._fail_alone((alone or claimed)[0], err=err)
+            # Failed, not killed: the next drain has no batch to recover.
+            self._side(drains.CLEAR_BATCH_SQL, self._keys())
             return []
         return claimed
 

@@ -177,6 +177,22 @@ class TestDrain(WebhookCase):
         self.assertFalse(self._release(0))
         self.assertTrue(self._flags(0))
 
+    def test_a_message_failed_alone_is_not_taken_for_a_killed_batch(self):
+        """A message that fails outside its handler (writing its outcome),
+        alone, is failed and its batch note cleared, as after a batch that
+        commits: the next drain does not take over from a "killed" one."""
+        message = insert(self.endpoint, 1, "test.topic")
+        drain = _Drain(self.Message, self.backend, 0, "uuid")
+        drain.claimed = [message.id]
+        side = []
+        with (
+            patch.object(_Drain, "_side", lambda _d, query, params: side.append(query)),
+            patch.object(self.env.cr, "commit", lambda: None),
+        ):
+            self.assertEqual(drain._after_error(KeyError("outcome"), None), [])
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(side, [drains.CLEAR_BATCH_SQL])
+
     def test_a_batch_handler_takes_a_topics_messages_at_once(self):
         calls = []
 
