@@ -3,13 +3,13 @@ import time
 from datetime import datetime, timedelta
 
 import requests
-from psycopg2.errors import LockNotAvailable, SerializationFailure
+from psycopg2.errors import LockNotAvailable
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config
 
-from ..lib import circuit, retry, ssrf, transports
+from ..lib import circuit, refusals, retry, ssrf, transports
 from ..lib.events import excerpt
 from ..transports.webhook import allow_private_urls
 from .retail_outbox_delivery import NEXT_DUE
@@ -67,20 +67,16 @@ class RetailEventSubscription(models.Model):
         if not keys:
             return
         self.env["queue.job"].flush_model(["identity_key", "state"])
-        started_since = False
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    """SELECT identity_key FROM queue_job
-                        WHERE identity_key = ANY(%s) AND identity_key IS NOT NULL
-                          AND state IN ('wait_dependencies', 'pending', 'enqueued')
-                        FOR KEY SHARE""",
-                    [list(keys.values())],
-                    log_exceptions=False,
-                )
-                waiting = {row[0] for row in self.env.cr.fetchall()}
-        except SerializationFailure:
-            waiting, started_since = set(), True
+        rows = refusals.rows_unless_refused(
+            self.env.cr,
+            """SELECT identity_key FROM queue_job
+                WHERE identity_key = ANY(%s) AND identity_key IS NOT NULL
+                  AND state IN ('wait_dependencies', 'pending', 'enqueued')
+                FOR KEY SHARE""",
+            [list(keys.values())],
+        )
+        started_since = rows is None
+        waiting = {row[0] for row in rows or ()}
         for sub in self:
             if keys[sub.id] in waiting:
                 continue

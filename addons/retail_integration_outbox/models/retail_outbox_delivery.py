@@ -2,13 +2,12 @@ import logging
 from datetime import timedelta
 
 import psycopg2
-from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, config
 
-from ..lib import retry
+from ..lib import refusals, retry
 
 _logger = logging.getLogger(__name__)
 
@@ -185,20 +184,14 @@ class RetailOutboxDelivery(models.Model):
         capture coalesced a newer event into it): PostgreSQL refuses to lock
         it, and a run in a new transaction takes it."""
         self.env.flush_all()
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    CLAIM,
-                    {
-                        "sub": subscription.id,
-                        "now": fields.Datetime.now(),
-                        "limit": limit,
-                    },
-                    log_exceptions=False,
-                )
-                ids = [row[0] for row in self.env.cr.fetchall()]
-        except SerializationFailure:
+        rows = refusals.rows_unless_refused(
+            self.env.cr,
+            CLAIM,
+            {"sub": subscription.id, "now": fields.Datetime.now(), "limit": limit},
+        )
+        if rows is None:
             return None
+        ids = [row[0] for row in rows]
         self.invalidate_model(["state"])
         deliveries = self.browse(ids)
         return deliveries.sorted(lambda d: (d.next_attempt, d.sequence, d.id))

@@ -2,12 +2,10 @@ import json
 import logging
 import uuid
 
-from psycopg2.errors import SerializationFailure
-
 from odoo import api, fields, models
 
 from ..lib import events as ev
-from ..lib import payloads, routing
+from ..lib import payloads, refusals, routing
 
 _logger = logging.getLogger(__name__)
 
@@ -327,12 +325,10 @@ class RetailOutboxEvent(models.Model):
         of its own, rather than failing the business change."""
         cr = self.env.cr
         if params["coalesce"]:
-            try:
-                with cr.savepoint(flush=False):
-                    cr.execute(INSERT_EVENT, params, log_exceptions=False)
-                    return cr.fetchone()
-            except SerializationFailure:
-                params = dict(params, coalesce=False)
+            rows = refusals.rows_unless_refused(cr, INSERT_EVENT, params)
+            if rows is not None:
+                return rows[0] if rows else None
+            params = dict(params, coalesce=False)
         cr.execute(INSERT_EVENT, params)
         return cr.fetchone()
 
