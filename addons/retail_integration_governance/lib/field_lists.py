@@ -72,12 +72,26 @@ register(
 )
 
 # Stripe events reach a storefront's endpoint (payment_intent.*, charge.*,
-# payout.*): the charge's billing details, receipt e-mail and shipping.
+# payout.*): the charge's billing details, receipt e-mail and shipping; a
+# Checkout Session's customer e-mail; a legacy card source's address fields.
 register(
     "stripe",
     FieldList(
         "Stripe",
-        keys=frozenset({"receipt_email", "email", "phone", "name"}),
+        keys=frozenset(
+            {
+                "receipt_email",
+                "customer_email",
+                "email",
+                "phone",
+                "name",
+                "address_line1",
+                "address_line2",
+                "address_city",
+                "address_zip",
+                "address_state",
+            }
+        ),
         containers=frozenset(
             {"billing_details", "shipping", "customer_details", "owner", "address"}
         ),

@@ -112,6 +112,59 @@ class TestFieldLists(BaseCase):
             self.assertEqual(out["metadata"], {"order_id": "727"})
             self.assertEqual(event_out["id"], event["id"])
 
+    def test_stripe_checkout_session_and_card_source(self):
+        """A Checkout Session's top-level customer_email, and the address
+        fields of a legacy card source (Stripe's API reference shapes)."""
+        session = {
+            "id": "evt_1",
+            "type": "checkout.session.completed",
+            "data": {
+                "object": {
+                    "id": "cs_test_a1",
+                    "object": "checkout.session",
+                    "amount_total": 2000,
+                    "customer_email": "jenny@example.com",
+                    "customer_details": {
+                        "email": "jenny@example.com",
+                        "name": "Jenny Rosen",
+                        "address": {"line1": "1 Main", "country": "DE"},
+                    },
+                    "metadata": {"order_id": "727"},
+                }
+            },
+        }
+        out, _count = masked("woocommerce", session, "checkout.session.completed")
+        obj = out["data"]["object"]
+        self.assertEqual(obj["customer_email"], MASK)
+        self.assertEqual(obj["customer_details"]["name"], MASK)
+        self.assertEqual(obj["customer_details"]["address"]["country"], "DE")
+        self.assertEqual(obj["amount_total"], 2000)
+        self.assertEqual(obj["metadata"], {"order_id": "727"})
+        event = stripe_event("charge.succeeded")
+        event["data"]["object"]["source"] = {
+            "id": "card_1",
+            "object": "card",
+            "brand": "Visa",
+            "last4": "4242",
+            "name": "Jenny Rosen",
+            "address_line1": "1 Main",
+            "address_line2": "Flat 2",
+            "address_city": "Berlin",
+            "address_zip": "10115",
+            "address_state": "BE",
+            "address_country": "DE",
+        }
+        out, _count = masked("shopify", event, "charge.succeeded")
+        source = out["data"]["object"]["source"]
+        for key in ("name", "address_line1", "address_line2", "address_city"):
+            self.assertEqual(source[key], MASK, key)
+        self.assertEqual(source["address_zip"], MASK)
+        self.assertEqual(source["address_state"], MASK)
+        self.assertEqual(
+            (source["last4"], source["brand"], source["address_country"]),
+            ("4242", "Visa", "DE"),
+        )
+
     def test_square_orders_and_canonical_tickets(self):
         order = square_order("ORD-1", "LOC-1", [("VAR-1", 2, 500)], [("CARD", 1000)])
         order["customer_id"] = "CUST-9"
