@@ -215,22 +215,34 @@ class RetailImporter(models.AbstractModel):
         partner = Partner
         if customer.external_id:
             partner = self._lock_record(backend, "res.partner", customer.external_id)
-        email = tools.email_normalize(customer.email or order.billing.email)
-        if not partner and email:
-            partner = Partner.search(
-                [
-                    ("email_normalized", "=", email),
-                    ("type", "=", "contact"),
-                    ("company_id", "in", (backend.company_id.id, False)),
-                ],
-                order="id",
-                limit=1,
+        if not partner:
+            partner = self._contact_by_email(
+                customer.email or order.billing.email, backend.company_id
             )
         if not partner:
             partner = self._create_customer(order)
         if customer.external_id and not refs._external_id(backend, partner):
             refs._bind(backend, partner, customer.external_id)
         return partner
+
+    @api.model
+    def _contact_by_email(self, email, company):
+        """The first contact with ``email`` (normalized, matched exactly: a
+        channel's ``%`` or ``_`` is no wildcard) of ``company`` or shared; an
+        empty recordset if none."""
+        Partner = self.env["res.partner"]
+        email = tools.email_normalize(email or "")
+        if not email:
+            return Partner
+        return Partner.search(
+            [
+                ("email_normalized", "=", email),
+                ("type", "=", "contact"),
+                ("company_id", "in", (company.id, False)),
+            ],
+            order="id",
+            limit=1,
+        )
 
     @api.model
     def _create_customer(self, order):

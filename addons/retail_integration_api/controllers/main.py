@@ -1,6 +1,7 @@
 import hashlib
 import json
 import logging
+import re
 import time
 import typing
 import uuid
@@ -19,6 +20,9 @@ _logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 CORRELATION_HEADER = "X-Correlation-Id"
+# The escape of a NUL character in a JSON string (not an escaped backslash
+# followed by "u0000"): PostgreSQL's text cannot hold it.
+NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 # key prefix -> when this worker last recorded its use (time.monotonic())
@@ -68,8 +72,18 @@ def _body(route, httprequest):
     content_type = httprequest.headers.get("Content-Type", "").split(";")[0].strip()
     if content_type.lower() != "application/json":
         raise Problem("unsupported_media_type")
+    if httprequest.content_length is None and httprequest.headers.get(
+        "Transfer-Encoding"
+    ):
+        # A chunked body says nothing of its size, and would be read whole.
+        raise Problem("length_required")
     httprequest.max_content_length = MAX_BODY
     raw = httprequest.get_data()
+    if NUL.search(raw):
+        raise Problem(
+            "validation_error",
+            "The body holds a NUL character (\\u0000), which no field accepts.",
+        )
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as err:  # RecursionError: nested too deep
@@ -178,7 +192,9 @@ class RetailApiController(http.Controller):
             "company_id": None,
             "key_prefix": None,
             "method": httprequest.method,
-            "route": f"{routes.PREFIX}/{subpath}"[:200],
+            # the path as asked, until a route matches (no control character:
+            # PostgreSQL's text cannot hold NUL)
+            "route": routes.CONTROL.sub("?", f"{routes.PREFIX}/{subpath}")[:200],
             "problem": None,
             "correlation_id": correlation_id,
             "remote_addr": httprequest.remote_addr,
@@ -222,14 +238,9 @@ class RetailApiController(http.Controller):
         # sudo: auth='none': the key is the authentication
         Client = request.env["retail.api.client"].sudo()
         client, access = Client._authenticate(
-            httprequest.headers, httprequest.remote_addr
+            httprequest.headers, httprequest.remote_addr, audit
         )
-        audit.update(
-            client_id=client.id,
-            company_id=client._config().company_id,
-            key_prefix=access.key_prefix,
-            touch=_touch_due(access.key_prefix),
-        )
+        audit["touch"] = _touch_due(access.key_prefix)
         if route.scope and route.scope not in access.scopes:
             raise Problem(
                 "insufficient_scope",
@@ -238,6 +249,14 @@ class RetailApiController(http.Controller):
                     "WWW-Authenticate": f'Bearer error="insufficient_scope", '
                     f'scope="{route.scope}"'
                 },
+            )
+        if not client._config().backend_active:
+            # Only active backends exchange data (a paused one, a neutralized
+            # copy's): the channel tries again later.
+            raise Problem(
+                "backend_unavailable",
+                "The client's backend is paused; try again later.",
+                headers={"Retry-After": "300"},
             )
         wait = client._take_rate_token()
         if wait:

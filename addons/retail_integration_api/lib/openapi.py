@@ -120,9 +120,19 @@ def _operation(route):
     op["responses"][str(route.status)] = ok
     if route.method == "GET":
         op["responses"]["304"] = {"description": "Not modified (ETag)."}
-    codes = ["unauthenticated", "insufficient_scope", "rate_limited", *route.errors]
+    codes = [
+        "unauthenticated",
+        "forbidden_ip",
+        "insufficient_scope",
+        "rate_limited",
+        "internal_error",
+        "backend_unavailable",
+        *route.errors,
+    ]
+    if route.body is not None or route.raw_body:
+        codes += ["length_required", "payload_too_large", "unsupported_media_type"]
     by_status = {}
-    for code in codes:
+    for code in dict.fromkeys(codes):
         by_status.setdefault(problems.PROBLEMS[code][0], []).append(code)
     for status, status_codes in sorted(by_status.items()):
         op["responses"][str(status)] = _problem_response(status_codes)

@@ -27,12 +27,14 @@ PROBLEMS = {
         "A request with this Idempotency-Key is still being processed",
     ),
     "insufficient_stock": (409, "Not enough free stock"),
+    "length_required": (411, "Send the body with a Content-Length"),
     "payload_too_large": (413, "The body is too large"),
     "unsupported_media_type": (415, "Send application/json"),
     "validation_error": (422, "The request is not valid"),
     "idempotency_key_required": (428, "Send an Idempotency-Key header"),
     "rate_limited": (429, "Too many requests"),
     "internal_error": (500, "Internal error"),
+    "backend_unavailable": (503, "The client's channel backend is not active"),
 }
 
 

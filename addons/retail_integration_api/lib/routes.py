@@ -14,6 +14,11 @@ from email.utils import format_datetime
 from .problems import Problem
 
 PREFIX = "/retail/api/v1"
+# The largest record id (PostgreSQL integer): a larger one names no record.
+MAX_ID = 2**31 - 1
+# No path, SKU or code of ours holds a control character (PostgreSQL's text
+# cannot even hold NUL).
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SCOPES = {
     "stock:read": "Read stock availability",
     "prices:read": "Read pricelist prices",
@@ -75,6 +80,8 @@ def register(route):
 
 def match(method, path):
     """(route, path parameters) of ``method path`` (path below PREFIX)."""
+    if CONTROL.search(path):
+        raise Problem("not_found")
     allowed = False
     for route in ROUTES:
         found = route.pattern.match(path)
@@ -107,9 +114,18 @@ def decode_cursor(cursor):
             "The cursor is not one this API gave.",
             [{"pointer": "cursor", "in": "query", "detail": "invalid cursor"}],
         ) from err
-    if not isinstance(after, int) or after < 1:
+    if not isinstance(after, int) or not 1 <= after <= MAX_ID:
         raise Problem("validation_error", "The cursor is not one this API gave.")
     return after
+
+
+def record_id(value):
+    """The record id a path parameter names; 0 (no record) if it names none."""
+    try:
+        rid = int(value)
+    except ValueError:
+        return 0
+    return rid if 1 <= rid <= MAX_ID else 0
 
 
 def etag(body_bytes):

@@ -11,11 +11,19 @@ MAX_SKUS = 500
 MAX_LINES = 200
 MAX_RESERVATION_MINUTES = 7 * 24 * 60
 
+# No control characters in an identifier.
+IDENTIFIER = r"^[^\x00-\x1f\x7f]+$"
 Sku = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=IDENTIFIER
+    ),
 ]
 Code = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=IDENTIFIER
+    ),
 ]
 Quantity = Annotated[Decimal, Field(gt=0, le=100000, max_digits=12, decimal_places=3)]
 

@@ -10,9 +10,13 @@ from odoo.addons.retail_integration_webhook.lib import buckets
 from ..lib import keys
 from ..lib.problems import Problem
 
+# The scopes that reach the backend's orders.
+ORDER_SCOPES = ("orders:write", "orders:read", "returns:write")
+
 Config = namedtuple(
     "Config",
-    "company_id user_id rate_limit rate_burst backend_id safety_buffer warehouses",
+    "company_id user_id rate_limit rate_burst backend_id backend_active "
+    "safety_buffer warehouses",
 )
 Access = namedtuple(
     "Access",
@@ -128,6 +132,34 @@ class RetailApiClient(models.Model):
         counts = {client.id: count for client, count in groups}
         for client in self:
             client.call_count = counts.get(client.id, 0)
+
+    @api.constrains("backend_id", "scope_ids", "active")
+    def _check_one_order_client_per_backend(self):
+        """A backend's orders are one channel's (their ids are the channel's):
+        one client at most reads, submits or returns them."""
+        for client in self.filtered("active"):
+            if not set(client.scope_ids.mapped("code")) & set(ORDER_SCOPES):
+                continue
+            # sudo: whichever companies the current user works in
+            other = self.sudo().search(
+                [
+                    ("id", "!=", client.id),
+                    ("backend_id", "=", client.backend_id.id),
+                    ("scope_ids.code", "in", ORDER_SCOPES),
+                ],
+                limit=1,
+            )
+            if other:
+                raise ValidationError(
+                    _(
+                        "%(backend)s already serves the orders of the API client "
+                        "%(other)s. Give each client that submits, reads or "
+                        "returns orders a backend of its own: the orders of a "
+                        "backend are one channel's.",
+                        backend=client.backend_id.display_name,
+                        other=other.display_name,
+                    )
+                )
 
     @api.constrains("allowed_networks")
     def _check_allowed_networks(self):
@@ -259,8 +291,12 @@ class RetailApiClient(models.Model):
         )
 
     @api.model
-    def _authenticate(self, headers, remote_addr):
-        """(client, Access) of the key a request presents, or the Problem."""
+    def _authenticate(self, headers, remote_addr, audit):
+        """(client, Access) of the key a request presents, or the Problem.
+        ``audit`` (the call's audit values) learns the key's prefix and client
+        as soon as they are known, so that a refused call names them: a
+        revoked key still in use, or a key used from outside its allow-list,
+        is how a leak shows."""
         presented = keys.from_headers(headers)
         prefix = keys.prefix_of(presented)
         if not prefix:
@@ -269,7 +305,11 @@ class RetailApiClient(models.Model):
                 _("Send the API key as 'Authorization: Bearer <key>'."),
                 headers={"WWW-Authenticate": 'Bearer realm="retail-api"'},
             )
+        audit["key_prefix"] = prefix
         access = self._access_of(prefix)
+        if access:
+            audit["client_id"] = access.client_id
+            audit["company_id"] = self.browse(access.client_id)._config().company_id
         if (
             not access
             or not keys.matches(presented, access.key_hash)
@@ -307,6 +347,7 @@ class RetailApiClient(models.Model):
             rate_limit=client.rate_limit,
             rate_burst=client.rate_burst,
             backend_id=client.backend_id.id,
+            backend_active=client.backend_id.state == "active",
             safety_buffer=client.backend_id.storefront_safety_buffer,
             warehouses=tuple((w.id, w.code) for w in client._allowed_warehouses()),
         )
@@ -332,14 +373,18 @@ class RetailApiClient(models.Model):
         )
 
     def _warehouse(self, code):
-        """The client's warehouse of ``code``; another company's or one outside
-        the client's list is refused, an unknown one is not found."""
+        """The client's warehouse of ``code``: one of its company outside the
+        client's list is refused; another company's is not found, as an
+        unknown one (a client does not learn what other companies have)."""
         self.ensure_one()
         warehouse = (
             self.env["stock.warehouse"]
             .sudo()
-            .search([("code", "=", code)], order="id")
-            .sorted(lambda w: w.company_id != self.company_id)[:1]
+            .search(
+                [("code", "=", code), ("company_id", "=", self.company_id.id)],
+                order="id",
+                limit=1,
+            )
         )
         if not warehouse:
             raise Problem("not_found", _("No warehouse %(code)s.", code=code))

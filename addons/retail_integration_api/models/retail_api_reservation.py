@@ -33,8 +33,12 @@ LEVELS_SQL = """
     ), r AS (
         SELECT rl.warehouse_id, rl.product_id, SUM(rl.quantity) AS held
           FROM retail_api_reservation_line rl
+          JOIN retail_api_reservation res ON res.id = rl.reservation_id
          WHERE rl.state = 'active' AND rl.warehouse_id = ANY(%(warehouses)s)
            AND rl.product_id IN (SELECT id FROM p)
+           -- past its expiry, a reservation holds nothing (the cron that
+           -- marks it expired may not have run yet)
+           AND res.expires_at > statement_timestamp() AT TIME ZONE 'UTC'
          GROUP BY rl.warehouse_id, rl.product_id
     )
     SELECT p.default_code, p.id, w.id, COALESCE(q.quantity, 0)::float8,
@@ -122,6 +126,7 @@ class RetailApiReservation(models.Model):
             self.env["retail.api.reservation.line"].flush_model(
                 ["state", "warehouse_id", "product_id", "quantity"]
             )
+            self.flush_model(["expires_at"])
             self.env.cr.execute(LEVELS_SQL, params)
             rows = self.env.cr.fetchall()
         products, levels = {}, {}
@@ -221,6 +226,14 @@ class RetailApiReservation(models.Model):
                     "%(name)s is %(state)s: it cannot be confirmed.",
                     name=self.name,
                     state=self.state,
+                )
+            )
+        if self.expires_at <= fields.Datetime.now():
+            raise UserError(
+                _(
+                    "%(name)s expired at %(time)s UTC: it cannot be confirmed.",
+                    name=self.name,
+                    time=self.expires_at,
                 )
             )
         # sudo: the client's configuration is the API's, not its technical user's

@@ -216,10 +216,7 @@ class RetailApiService(models.AbstractModel):
         }
 
     def _reservation(self, client, reservation_id, lock=False):
-        try:
-            rid = int(reservation_id)
-        except ValueError:
-            rid = 0
+        rid = routes.record_id(reservation_id)
         reservation = self.env["retail.api.reservation"].search(
             [("id", "=", rid), ("client_id", "=", client.id)]
         )
@@ -232,12 +229,13 @@ class RetailApiService(models.AbstractModel):
             )
         return reservation
 
-    def _customer(self, customer):
-        Partner = self.env["res.partner"]
-        partner = Partner.browse()
-        if customer.email:
-            partner = Partner.search([("email", "=ilike", customer.email)], limit=1)
-        return partner or Partner.create(
+    def _customer(self, client, customer):
+        """The contact of ``customer``'s e-mail in the client's company, else
+        a new one."""
+        partner = self.env["retail.importer"]._contact_by_email(
+            customer.email, client.company_id
+        )
+        return partner or self.env["res.partner"].create(
             {"name": customer.name, "email": customer.email, "phone": customer.phone}
         )
 
@@ -261,7 +259,7 @@ class RetailApiService(models.AbstractModel):
         reservation, short = self.env["retail.api.reservation"]._reserve(
             client,
             warehouse,
-            self._customer(body.customer),
+            self._customer(client, body.customer),
             quantities,
             body.expires_in_minutes,
             body.reference,
@@ -295,7 +293,10 @@ class RetailApiService(models.AbstractModel):
                 "conflict",
                 _("The reservation is %(state)s.", state=reservation.state),
             )
-        reservation._confirm()
+        try:
+            reservation._confirm()
+        except UserError as err:  # expired, not yet marked so by the cron
+            raise Problem("conflict", str(err)) from err
         return 200, self._reservation_out(reservation)
 
     @api.model
@@ -386,10 +387,7 @@ class RetailApiService(models.AbstractModel):
 
     @api.model
     def return_status(self, client, params, query, body):
-        try:
-            rid = int(params["return_id"])
-        except ValueError:
-            rid = 0
+        rid = routes.record_id(params["return_id"])
         ret = self.env["retail.api.return"].search(
             [("id", "=", rid), ("client_id", "=", client.id)]
         )

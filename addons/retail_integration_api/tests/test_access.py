@@ -98,7 +98,9 @@ class TestApiAccess(ApiMixin, HttpCase):
         self.assertFalse(user.has_group("stock.group_stock_manager"))
         self.assertTrue(user.has_group("retail_integration_api.group_api_orders_write"))
         self.assertEqual(user.company_ids, self.client_rec.company_id)
-        only_stock = self._new_client("Stock reader", ("stock:read",))
+        only_stock = self._new_client(
+            "Stock reader", ("stock:read",), backend_id=self.backends["shopify"].id
+        )
         reader = only_stock.technical_user_id
         self.assertFalse(reader.has_group("sales_team.group_sale_salesman"))
         self.assertFalse(reader.has_group("stock.group_stock_user"))
@@ -150,6 +152,74 @@ class TestApiAccess(ApiMixin, HttpCase):
         Call._cron_purge()
         self.assertFalse(first.exists())
         self.assertTrue(refused.exists())
+
+    def test_refused_calls_name_the_key_and_client_they_presented(self):
+        """A key used from outside its allow-list, a revoked or expired one, a
+        known prefix with another secret: the audit row names them."""
+        Call = self.env["retail.api.call"]
+        before = Call.search([], limit=1).id or 0
+        self.client_rec.allowed_networks = "203.0.113.0/24"
+        self.call("GET", "/stock?skus=SKU-1")
+        self.client_rec.allowed_networks = False
+        forged = self.key[:-4] + ("AAAA" if not self.key.endswith("AAAA") else "BBBB")
+        self.call("GET", "/stock?skus=SKU-1", key=forged)
+        self.key_rec.action_revoke()
+        self.call("GET", "/stock?skus=SKU-1")
+        self.call("GET", "/stock?skus=SKU-1", key="rtk_0000abcd_" + "x" * 43)
+        calls = Call.search([("id", ">", before)], order="id")
+        self.assertEqual(
+            [(c.problem, c.key_prefix, c.client_id) for c in calls],
+            [
+                ("forbidden_ip", self.key_rec.prefix, self.client_rec),
+                ("unauthenticated", self.key_rec.prefix, self.client_rec),
+                ("unauthenticated", self.key_rec.prefix, self.client_rec),
+                ("unauthenticated", "rtk_0000abcd", self.env["retail.api.client"]),
+            ],
+        )
+        self.assertEqual(calls[0].company_id, self.client_rec.company_id)
+
+    def test_a_paused_backend_answers_503(self):
+        self.backend.action_pause()
+        response = self.call("GET", "/stock?skus=SKU-1")
+        self.assertProblem(response, 503, "backend_unavailable")
+        self.assertEqual(response.headers["Retry-After"], "300")
+        self.backend.action_activate()
+        self.assertEqual(self.call("GET", "/stock?skus=SKU-1").status_code, 200)
+
+    def test_ids_and_text_no_record_can_hold_are_refused_cleanly(self):
+        """Ids beyond PostgreSQL's integer, NUL characters: a 404 or a 422,
+        never a 500."""
+        for path in (
+            "/reservations/99999999999999999999",
+            "/returns/99999999999",
+            "/orders/%00",
+            "/reservations/1%00",
+        ):
+            with self.subTest(path=path):
+                self.assertProblem(self.call("GET", path), 404, "not_found")
+        cursor = routes.encode_cursor(999999999999999)
+        self.assertProblem(
+            self.call("GET", f"/orders?cursor={cursor}"), 422, "validation_error"
+        )
+        self.assertProblem(
+            self.call("GET", "/stock?skus=%E2%9C%93%00x"), 422, "validation_error"
+        )
+        # JSON's escape of NUL, as a channel would send it
+        nul = (
+            '{"warehouse": "WH", "customer": {"name": "A\\u0000"}, '
+            '"lines": [{"sku": "SKU-1", "quantity": 1}]}'
+        )
+        problem = self.assertProblem(
+            self.call(
+                "POST",
+                "/reservations",
+                raw=nul,
+                headers={"Content-Type": "application/json"},
+            ),
+            422,
+            "validation_error",
+        )
+        self.assertIn("NUL", problem["detail"])
 
     def test_unknown_route_and_method(self):
         self.assertProblem(self.call("GET", "/nothing"), 404, "not_found")

@@ -1,3 +1,4 @@
+from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
 
 from .common import ApiMixin
@@ -128,6 +129,31 @@ class TestOrders(ApiMixin, HttpCase):
         self.assertProblem(
             self.call("GET", "/orders?limit=201"), 422, "validation_error"
         )
+
+    def test_one_client_per_backend_reaches_its_orders(self):
+        """The orders of a backend are one channel's: a second client with an
+        order scope on it is refused; stock and price readers may share it."""
+        for scope in ("orders:read", "orders:write", "returns:write"):
+            with self.subTest(scope=scope), self.assertRaises(ValidationError):
+                self._new_client("Second shop", (scope, "stock:read"))
+        reader = self._new_client("Stock reader", ("stock:read", "prices:read"))
+        with self.assertRaises(ValidationError):
+            reader.scope_ids |= self.Scope.search([("code", "=", "orders:read")])
+        self.client_rec.active = False
+        reader.scope_ids |= self.Scope.search([("code", "=", "orders:read")])
+        with self.assertRaises(ValidationError):
+            self.client_rec.active = True
+
+    def test_a_chunked_body_is_refused_411(self):
+        """A chunked body says nothing of its size, and would be read whole."""
+        big = b'{"pad": "' + b"x" * (1024 * 1024) + b'"}'
+        response = self.call(
+            "POST",
+            "/orders",
+            raw=iter([big[:4096], big[4096:]]),
+            headers={"Idempotency-Key": "chunked", "Content-Type": "application/json"},
+        )
+        self.assertProblem(response, 411, "length_required")
 
     def test_another_clients_orders_are_not_found(self):
         self.submit(self.order_data(id="MINE"), key="mine")

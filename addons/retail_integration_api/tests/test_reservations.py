@@ -108,7 +108,7 @@ class TestReservations(ApiMixin, HttpCase):
         far = self.env["stock.warehouse"].create(
             {"name": "Far store", "code": "FAR2", "company_id": self.other_company.id}
         )
-        self.assertProblem(self.reserve(warehouse=far.code), 403, "warehouse_forbidden")
+        self.assertProblem(self.reserve(warehouse=far.code), 404, "not_found")
         self.assertProblem(self.call("GET", "/reservations/999999"), 404, "not_found")
         self.assertProblem(self.call("GET", "/reservations/abc"), 404, "not_found")
         other = self._new_client("Other", ("reservations:write",))
@@ -159,6 +159,55 @@ class TestReservations(ApiMixin, HttpCase):
         self.assertEqual(self.available(), 10)
         [event] = self.events()
         self.assertEqual(event.payload["state"], "expired")
+
+    def test_past_its_expiry_a_reservation_holds_nothing_and_cannot_be_confirmed(
+        self,
+    ):
+        """Before the expiry cron has run."""
+        body = self.reserve(5).json()
+        self.assertEqual(self.available(), 5)
+        reservation = self.env["retail.api.reservation"].browse(body["id"])
+        reservation.expires_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.assertEqual(self.available(), 10)
+        problem = self.assertProblem(
+            self.call("POST", f"/reservations/{body['id']}/confirm"), 409, "conflict"
+        )
+        self.assertIn("expired", problem["detail"])
+        self.assertFalse(reservation.sale_order_id)
+        self.assertEqual(reservation.state, "active")  # the cron's to mark
+
+    def test_the_customer_is_matched_by_exact_email_in_the_clients_company(self):
+        """A channel's % or _ is no wildcard; case does not matter."""
+        Partner = self.env["res.partner"]
+        known = Partner.create({"name": "Ann Known", "email": "Ann@Example.com"})
+        elsewhere = Partner.create(
+            {
+                "name": "Other company's",
+                "email": "bob@example.com",
+                "company_id": self.other_company.id,
+            }
+        )
+        cases = {
+            "ann@example.COM": known,
+            "%@%": None,
+            "ann@%": None,
+            "_nn@example.com": None,
+            "bob@example.com": None,
+        }
+        for email, expected in cases.items():
+            with self.subTest(email=email):
+                response = self.reserve(1, customer={"name": "Mallory", "email": email})
+                self.assertEqual(response.status_code, 201, response.text)
+                partner = (
+                    self.env["retail.api.reservation"]
+                    .browse(response.json()["id"])
+                    .partner_id
+                )
+                if expected:
+                    self.assertEqual(partner, expected)
+                else:
+                    self.assertNotIn(partner, known | elsewhere)
+                    self.assertEqual(partner.name, "Mallory")
 
     def test_compensation_when_the_store_cannot_fulfil(self):
         self._subscribe()

@@ -68,13 +68,15 @@ class TestStockAndPrices(ApiMixin, HttpCase):
         self.assertEqual(len(response.json()["unknown_skus"]), 499)
 
     def test_warehouses_outside_the_client_are_refused(self):
+        """Another company's warehouse is not found, as an unknown one; one of
+        the client's company outside its list is refused."""
         other_company_wh = self.env["stock.warehouse"].create(
             {"name": "Far store", "code": "FAR1", "company_id": self.other_company.id}
         )
         self.assertProblem(
             self.call("GET", f"/stock?skus=SKU-1&warehouse={other_company_wh.code}"),
-            403,
-            "warehouse_forbidden",
+            404,
+            "not_found",
         )
         own_store = self.env["stock.warehouse"].create(
             {"name": "Store 2", "code": "ST2"}

@@ -591,8 +591,8 @@ class _Chunk:
             return False
         email = customer.get("email")
         if isinstance(email, str) and email:
-            partner = self.env["res.partner"].search(
-                [("email", "=ilike", email.strip())], limit=1
+            partner = self.env["retail.importer"]._contact_by_email(
+                email, self.backend.company_id
             )
             return partner.id or False
         return False

@@ -55,6 +55,20 @@ class TestTicketImport(PosCase):
             self.tickets(1001).correlation_id,
         )
 
+    def test_the_customer_is_matched_by_exact_email(self):
+        """A ticket's % or _ is no wildcard; case does not matter."""
+        known = self.env["res.partner"].create(
+            {"name": "Ann Known", "email": "ann@example.com"}
+        )
+        emails = {1001: "ANN@example.com", 1002: "%@%", 1003: "_nn@example.com"}
+        message = self.send_tickets(
+            [ticket(n, customer={"email": e}) for n, e in emails.items()]
+        )
+        self.assertEqual(message.state, "done", message.error_detail)
+        self.assertEqual(self.tickets(1001).pos_order_id.partner_id, known)
+        self.assertFalse(self.tickets(1002).pos_order_id.partner_id)
+        self.assertFalse(self.tickets(1003).pos_order_id.partner_id)
+
     def test_one_bad_ticket_never_blocks_the_others(self):
         batch = [
             ticket(1001),

@@ -332,6 +332,12 @@ class RetailWebhookEndpoint(models.Model):
             return _reject(405, "method_not_allowed", "Use POST.", Allow="POST")
         if request.content_length and request.content_length > global_max_body_size():
             return _reject(413, "body_too_large", "The body is too large.")
+        if request.content_length is None and request.headers.get("transfer-encoding"):
+            # A chunked body says nothing of its size, and the server would read
+            # it whole, however large: channels send a Content-Length.
+            return _reject(
+                411, "length_required", "Send the body with a Content-Length."
+            )
         endpoint = self._find_by_token(token)
         if not endpoint:
             self._log_rejection(None, "unknown_endpoint")

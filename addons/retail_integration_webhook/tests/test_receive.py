@@ -133,6 +133,17 @@ class TestReceive(WebhookCaseMixin, HttpCase):
         self.assertEqual(endpoint.rejected_count, len(cases))
         self.assertEqual(endpoint.last_rejection, "invalid_json")
 
+    def test_a_chunked_body_is_refused_411(self):
+        """A chunked request says nothing of its size, and the server would
+        read it whole, however large."""
+        endpoint = self.endpoints["standard"]
+        big = b'{"pad": "' + b"x" * 4096 + b'"}'
+        response = self._post(
+            endpoint, iter([big[:2000], big[2000:]]), sign("standard", big)
+        )
+        self._assert_error(response, 411, "length_required")
+        self.assertFalse(self._messages(endpoint))
+
     def test_nested_json_within_the_size_limit(self):
         endpoint = self.endpoints["github"]
         body = b"[" * 20000 + b"]" * 20000
