@@ -33,7 +33,10 @@ def correlation(ids):
 def send(session, method, url, timeout=TIMEOUT, **kwargs):
     """``session.request`` within ``timeout`` seconds, with the correlation
     ids in force (:func:`correlation`); ``Unavailable`` when the channel
-    cannot be reached."""
+    cannot be reached. Redirects are not followed (:func:`read_json` refuses
+    them): a channel's answer could otherwise send the request, with its
+    credentials' effects, to an address of the server's own network."""
+    kwargs.setdefault("allow_redirects", False)
     ids = _CORRELATION_IDS.get()
     if ids:
         kwargs["headers"] = {
@@ -56,7 +59,7 @@ def retry_after(response, default=2.0):
 
 
 def read_json(response):
-    """The JSON of a 2xx or 3xx answer, made storable; the error of any other."""
+    """The JSON of a 2xx answer, made storable; the error of any other."""
     if response.status_code == 429:
         raise Throttled("HTTP 429 Too Many Requests", retry_after(response))
     if response.status_code >= 500:
@@ -66,6 +69,14 @@ def read_json(response):
     if response.status_code >= 400:
         raise ApiError(
             f"HTTP {response.status_code}: {storable_bytes(response.content, 200)}",
+            response.status_code,
+        )
+    if response.status_code >= 300:
+        location = storable_bytes(response.headers.get("Location", "").encode(), 200)
+        raise ApiError(
+            f"HTTP {response.status_code}: the channel redirected to {location!r}, "
+            "which is not followed; if that is the channel's own address, set it "
+            "on the backend.",
             response.status_code,
         )
     try:

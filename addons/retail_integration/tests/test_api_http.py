@@ -24,6 +24,8 @@ class Handler(BaseHTTPRequestHandler):
                 {"correlation": self.headers.get("X-Correlation-Id")}
             ).encode()
         self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", "http://127.0.0.1:1/internal")
         self.send_header("Retry-After", "4.2")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -48,6 +50,16 @@ class TestApiHttp(BaseCase):
 
     def get(self, path):
         return read_json(send(self.session, "GET", f"{self.url}/{path}"))
+
+    def test_redirects_are_refused_not_followed(self):
+        """A channel's 302 to an address of the server's own network is not
+        followed (the redirect target here answers nothing)."""
+        for status in ("301", "302", "307"):
+            with self.subTest(status=status), self.assertRaises(ApiError) as err:
+                self.get(status)
+            self.assertEqual(err.exception.status, int(status))
+            self.assertIn("http://127.0.0.1:1/internal", str(err.exception))
+            self.assertIn("not followed", str(err.exception))
 
     def test_answers_become_json_or_errors(self):
         self.assertEqual(self.get("200"), {"ok": "yes"}, "made storable")
