@@ -70,6 +70,7 @@ class Ticket:
     total: Decimal | None = None
     customer: dict = field(default_factory=dict)
     original: dict | None = None  # {"number", "register"?, "store"?}
+    currency: str | None = None  # ISO 4217, as the till states it
 
     @property
     def paid(self):
@@ -87,6 +88,9 @@ class ZReport:
     totals: dict  # method -> Decimal
     cash_counted: Decimal | None
     closed_at: datetime | None
+
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 def parse_date(value, where):
@@ -192,6 +196,11 @@ def parse_ticket(raw, where="ticket"):
             ),
         }
     total = raw.get("total")
+    currency = raw.get("currency")
+    if currency is not None and not (
+        isinstance(currency, str) and CURRENCY.match(currency)
+    ):
+        raise MappingError(f"{where}.currency must be an ISO 4217 code like EUR.")
     ticket = Ticket(
         key=key,
         kind=kind,
@@ -205,6 +214,7 @@ def parse_ticket(raw, where="ticket"):
         else parse_amount(total, f"{where}.total", minimum=None),
         customer=parse_object(raw.get("customer"), f"{where}.customer"),
         original=original,
+        currency=currency,
     )
     if kind != "void" and ticket.total is not None:
         if abs(ticket.paid - ticket.total) >= CENT:

@@ -68,7 +68,7 @@ class RetailPosImporter(models.AbstractModel):
                             store=ctx.store_label(ticket.store_code),
                             error=err,
                         ),
-                        "read",
+                        f"read:{ticket.id}",
                     ),
                 )
                 continue
@@ -107,11 +107,27 @@ class RetailPosImporter(models.AbstractModel):
     def _order_vals(self, ctx, ticket, parsed):
         register = ctx.locate(ticket, parsed)
         store_label = register.store_id.name
+        currency = register.pos_config_id.currency_id
+        if parsed.currency and parsed.currency != currency.name:
+            raise TicketError(
+                _(
+                    "Ticket %(ticket)s at store %(store)s is in %(ticket_currency)s, "
+                    "but its register's point of sale books in %(currency)s: it is "
+                    "not imported. Check the till's currency.",
+                    ticket=ticket.display_name,
+                    store=store_label,
+                    ticket_currency=parsed.currency,
+                    currency=currency.name,
+                ),
+                f"currency:{ticket.id}",
+            )
         originals = None
         review = False
         if any(line.quantity < 0 for line in parsed.lines):
             originals, review = ctx.original_lines(ticket, parsed)
         lines, total, tax = [], 0.0, 0.0
+        # what this ticket's lines give back, counted in the upload once the
+        # whole ticket maps (ctx.returned)
         consumed = defaultdict(float)
         for index, line in enumerate(parsed.lines):
             product = ctx.product(line, store_label)
@@ -185,6 +201,8 @@ class RetailPosImporter(models.AbstractModel):
                     },
                 )
             )
+        for line_id, qty in consumed.items():
+            ctx.returned[line_id] += qty
         return {
             "session_id": ctx.session(register, parsed.key.business_date, ticket).id,
             "name": ticket.display_name,
@@ -307,6 +325,9 @@ class _Chunk:
         self.now = fields.Datetime.now()
         self.located = {}
         self.to_review = {}
+        # original line id -> quantity given back by this upload's tickets
+        # mapped so far (their refunds are not in refunded_qty yet)
+        self.returned = defaultdict(float)
 
     # Reading once ------------------------------------------------------------
 
@@ -643,7 +664,12 @@ class _Chunk:
         if line.original_line is not None:
             candidates = originals[line.original_line : line.original_line + 1]
         for original in candidates:
-            left = original.qty - original.refunded_qty - consumed[original.id]
+            left = (
+                original.qty
+                - original.refunded_qty
+                - self.returned[original.id]
+                - consumed[original.id]
+            )
             if left >= -qty - 1e-6 and original.product_id == product:
                 consumed[original.id] += -qty
                 return original.id

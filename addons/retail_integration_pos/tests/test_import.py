@@ -69,6 +69,22 @@ class TestTicketImport(PosCase):
         self.assertFalse(self.tickets(1002).pos_order_id.partner_id)
         self.assertFalse(self.tickets(1003).pos_order_id.partner_id)
 
+    def test_a_ticket_in_another_currency_is_refused(self):
+        currency = self.r1.pos_config_id.currency_id.name
+        other = "JPY" if currency != "JPY" else "EUR"
+        message = self.send_tickets(
+            [
+                ticket(1001, currency=other),
+                ticket(1002, currency=currency),
+                ticket(1003),
+            ]
+        )
+        self.assertEqual(message.state, "done", message.error_detail)
+        self.assertFalse(self.tickets(1001).pos_order_id)
+        self.assertIn(f"is in {other}", self.tickets(1001).error)
+        self.assertTrue(self.tickets(1002).pos_order_id)
+        self.assertTrue(self.tickets(1003).pos_order_id)
+
     def test_one_bad_ticket_never_blocks_the_others(self):
         batch = [
             ticket(1001),

@@ -43,6 +43,30 @@ class TestReturns(PosCase):
         )
         self.assertIn("more than ticket 1001 sold", self.tickets(1003).error)
 
+    def test_returns_in_one_upload_give_back_no_more_than_was_sold(self):
+        """The sale sold 2 × POS-1; three returns of one in the same upload:
+        the third is refused, as it would be in an upload of its own."""
+        self.send_tickets([ticket(1001)])
+        returns = [
+            ticket(
+                n,
+                type="return",
+                lines=[RETURN_LINE],
+                payments=REFUND,
+                original={"number": "1001", "register": "R1"},
+            )
+            for n in (1002, 1003, 1004)
+        ]
+        self.send_tickets(returns)
+        sold = self.tickets(1001).pos_order_id.lines.filtered(
+            lambda ln: ln.product_id == self.product_1
+        )
+        self.assertEqual(sold.refunded_qty, 2)
+        self.assertTrue(self.tickets(1002).pos_order_id)
+        self.assertTrue(self.tickets(1003).pos_order_id)
+        self.assertFalse(self.tickets(1004).pos_order_id)
+        self.assertIn("more than ticket 1001 sold", self.tickets(1004).error)
+
     def test_an_exchange_gives_back_one_line_and_sells_another(self):
         self.send_tickets([ticket(1001)])
         swap = {"sku": "POS-2", "quantity": 1, "unit_price": "5.00"}
