@@ -44,6 +44,7 @@ from .shipping import (
     TrackingEvent,
     TrackingUpdate,
     Unavailable,
+    carrier_amount,
     pick_rate,
     utc_moment,
 )
@@ -215,17 +216,24 @@ class EasyPostAdapter(CarrierAdapter):
         return params
 
     def _rates(self, shipment):
-        return [
-            Rate(
-                carrier=rate.carrier,
-                service=rate.service,
-                amount=float(rate.rate),
-                currency=rate.currency,
-                days=getattr(rate, "delivery_days", None),
-                rate_id=rate.id,
+        rates = []
+        for rate in getattr(shipment, "rates", None) or []:
+            amount = carrier_amount(getattr(rate, "rate", None))
+            if amount is None:
+                raise ApiError(
+                    f"EasyPost sent an unreadable rate: {str(rate.rate)[:20]!r}."
+                )
+            rates.append(
+                Rate(
+                    carrier=rate.carrier,
+                    service=rate.service,
+                    amount=amount,
+                    currency=rate.currency,
+                    days=getattr(rate, "delivery_days", None),
+                    rate_id=rate.id,
+                )
             )
-            for rate in getattr(shipment, "rates", None) or []
-        ]
+        return rates
 
     def rates(self, request):
         shipment = self._call(
@@ -310,7 +318,8 @@ class EasyPostAdapter(CarrierAdapter):
             tracking_number=shipment.tracking_code,
             tracking_url=getattr(tracker, "public_url", "") or "",
             tracker_ref=getattr(tracker, "id", "") or "",
-            amount=float(rate.rate) if rate else 0.0,
+            # the label is bought: an amount that is not one is left unknown
+            amount=carrier_amount(rate.rate if rate else 0) or 0.0,
             currency=rate.currency if rate else "",
             labels=[Label(fmt, answer.content)],
         )

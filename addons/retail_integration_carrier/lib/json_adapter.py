@@ -52,6 +52,7 @@ from .shipping import (
     TrackingEvent,
     TrackingUpdate,
     Unavailable,
+    carrier_amount,
     utc_moment,
 )
 
@@ -89,6 +90,16 @@ def _text(value, limit=500):
     return str(value)[:limit] if value is not None else ""
 
 
+def _list(data, key):
+    """The list under ``key`` of a carrier's answer (none: empty)."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ApiError(f"The carrier sent an unreadable answer: {key} is not a list.")
+    return value
+
+
 @PROVIDERS.register("carrier_json")
 class JsonCarrierAdapter(CarrierAdapter):
     def __init__(self, base_url, api_key, timeout=30, session=None):
@@ -111,6 +122,12 @@ class JsonCarrierAdapter(CarrierAdapter):
             raise Unavailable(f"The carrier cannot be reached: {err}") from err
         if answer.status_code == 404 and allow_404:
             return None
+        if 300 <= answer.status_code < 400:
+            raise ApiError(
+                f"The carrier redirected the request ({answer.status_code}), "
+                "which is not followed: check the backend's API URL.",
+                answer.status_code,
+            )
         try:
             data = answer.json()
         except ValueError:
@@ -139,13 +156,16 @@ class JsonCarrierAdapter(CarrierAdapter):
     def rates(self, request):
         data = self._request("POST", "/rates", {"shipment": _shipment(request)})
         rates = []
-        for rate in data.get("rates") or []:
+        for rate in _list(data, "rates"):
             try:
+                amount = carrier_amount(rate["amount"])
+                if amount is None:
+                    raise ValueError(f"amount {str(rate['amount'])[:20]!r}")
                 rates.append(
                     Rate(
                         carrier=_text(rate["carrier"], 64),
                         service=_text(rate["service"], 64),
-                        amount=float(rate["amount"]),
+                        amount=amount,
                         currency=_text(rate.get("currency"), 3),
                         days=rate.get("days")
                         if isinstance(rate.get("days"), int)
@@ -168,7 +188,7 @@ class JsonCarrierAdapter(CarrierAdapter):
 
     def _purchase(self, data):
         labels = []
-        for label in data.get("labels") or []:
+        for label in _list(data, "labels"):
             try:
                 content = base64.b64decode(label["content"], validate=True)
             except (KeyError, TypeError, ValueError, binascii.Error) as err:
@@ -179,10 +199,8 @@ class JsonCarrierAdapter(CarrierAdapter):
             labels.append(Label(fmt, content))
         if not data.get("id") or not data.get("tracking_number"):
             raise ApiError("The carrier's shipment has no id or tracking number.")
-        try:
-            amount = float(data.get("amount") or 0)
-        except (TypeError, ValueError):
-            amount = 0.0
+        # The label is bought: an amount that is not one is left unknown (0).
+        amount = carrier_amount(data.get("amount") or 0) or 0.0
         return Purchase(
             provider_ref=_text(data["id"], 128),
             tracking_number=_text(data["tracking_number"], 100),
@@ -228,7 +246,8 @@ class JsonCarrierAdapter(CarrierAdapter):
         if not isinstance(number, str) or not number:
             return None
         events = []
-        for event in data.get("events") or []:
+        raw_events = data.get("events")
+        for event in raw_events if isinstance(raw_events, list) else []:
             if not isinstance(event, dict):
                 continue
             moment = utc_moment(event.get("occurred_at"))

@@ -4,6 +4,7 @@ from a picking and a provider adapter turns into its API's calls.
 Units are metric here (kg, cm); an adapter converts to its API's units.
 """
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -20,6 +21,18 @@ LABEL_FORMATS = (PDF, ZPL)
 KG_TO_OZ = 35.27396195
 CM_TO_IN = 1 / 2.54
 MAX_LABEL_BYTES = 5 * 1024 * 1024  # a label file larger than this is refused
+
+
+def carrier_amount(value):
+    """A money amount a carrier sent, as a float; None if it is not one (not
+    a number, NaN, infinite, below zero)."""
+    try:
+        amount = float(value)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(value, bool) or not math.isfinite(amount) or amount < 0:
+        return None
+    return amount
 
 
 def utc_moment(text):

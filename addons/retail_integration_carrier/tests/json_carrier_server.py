@@ -23,7 +23,10 @@ class JsonCarrierServer(ThreadingHTTPServer):
         self.shipments = {}  # id -> shipment
         self.keys = {}  # idempotency key -> id
         self.requests = []
-        self.script = []  # [(method, path regex, action)]: 503, 429, "lost"
+        # [(method, path regex, action)]: 503, 429, "lost", "hostile",
+        # "redirect", {field: value} merged into the answer, [{field: value}]
+        # merged into each rate
+        self.script = []
         self.created = 0
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -93,6 +96,20 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = self._route(method, path, body)
         if action == "lost":
             return self._error(500, "internal", "Internal error.")
+        if action == "redirect":  # to an address of the server's own network
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:1/internal")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if isinstance(action, dict):  # fields of the answer replaced
+            return self._send(status, {**payload, **action})
+        if isinstance(action, list):  # each rate's fields replaced
+            rates = [
+                {**rate, **change}
+                for rate, change in zip(payload["rates"], action, strict=False)
+            ]
+            return self._send(status, {**payload, "rates": rates})
         if action == "hostile":  # a label that is not base64, an unknown field
             payload = dict(payload, labels=[{"format": "PDF", "content": "%%%"}])
             return self._send(status, {**payload, "unexpected": ["x"] * 1000})

@@ -169,6 +169,56 @@ class TestJsonCarrier(CarrierCase):
         update = shipment.backend_id._carrier_adapter().track(shipment.provider_ref)
         self.assertEqual(update.events[0].location, "Lyon")
 
+    def test_malformed_purchase_answers_fail_the_label_into_the_inbox(self):
+        """Labels that are not a list, a redirect: the shipment fails with the
+        cause in plain words, nothing is raised at the user."""
+        cases = {
+            "labels": ({"labels": 5}, "labels is not a list"),
+            "redirect": ("redirect", "redirected the request (302)"),
+        }
+        for label, (action, cause) in cases.items():
+            with self.subTest(case=label):
+                self.regio.script = [("POST", r"/api/shipments$", action)]
+                picking = self.validate(self.make_picking(carrier=self.json_carrier))
+                shipment = picking.retail_shipment_ids
+                self.assertEqual(shipment.state, "failed")
+                self.assertIn(cause, shipment.last_error)
+                self.assertFalse(shipment.label_ids)
+        self.assertFalse(
+            [r for r in self.regio.requests if r[1] == "/internal"],
+            "the redirect is not followed",
+        )
+
+    def test_an_amount_that_is_not_one(self):
+        """A NaN, infinite or negative rate is an unreadable answer; a bought
+        label's amount that is not one is left unknown, the label kept."""
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [
+                    (0, 0, {"product_id": self.product.id, "product_uom_qty": 1})
+                ],
+            }
+        )
+        for amount in ("NaN", "1e400", "-50", True):
+            with self.subTest(amount=amount):
+                self.regio.script = [("POST", r"/api/rates$", [{"amount": amount}])]
+                result = self.json_carrier.rate_shipment(order)
+                self.assertFalse(result["success"], result)
+                self.assertIn("unreadable rate", result["error_message"])
+        self.regio.script = [("POST", r"/api/shipments$", {"amount": "NaN"})]
+        picking = self.validate(self.make_picking(carrier=self.json_carrier))
+        shipment = picking.retail_shipment_ids
+        self.assertEqual(shipment.state, "bought", shipment.last_error)
+        self.assertTrue(shipment.label_ids)
+
+    def test_tracking_events_that_are_not_a_list_are_left_out(self):
+        adapter = self.json_backend._carrier_adapter()
+        update = adapter.tracking_update(
+            {"data": {"tracking_number": "RP1", "status": "in_transit", "events": 5}}
+        )
+        self.assertEqual((update.status, update.events), ("in_transit", []))
+
     def test_a_hostile_answer_fails_the_label_into_the_inbox(self):
         self.regio.script = [("POST", r"/api/shipments$", "hostile")]
         picking = self.validate(self.make_picking(carrier=self.json_carrier))
